@@ -1,0 +1,71 @@
+"""The base experiment configuration that every file in `experiments/` starts from.
+
+Every knob of a run lives here with a one-line comment, so that any field can be
+overridden on the command line (`--config.optim.g_lr=1e-4`) and a misspelt field is
+an error instead of a silently ignored setting. Experiments import `get_base_config`
+and change only what differs.
+"""
+
+import ml_collections
+
+
+def get_base_config() -> ml_collections.ConfigDict:
+  """Returns the default configuration: DCGAN on the embedded 8x8 digits."""
+  config = ml_collections.ConfigDict()
+
+  config.seed = 0  # Seeds parameters, noise and the data order.
+  config.batch_size = 64  # Global batch per discriminator update, over all devices and hosts.
+  config.num_train_steps = 2000  # Generator updates; each follows `loss.n_critic` D updates.
+  config.log_every_steps = 50  # metrics.jsonl, TensorBoard and progress-bar cadence.
+  config.sample_every_steps = 500  # PNG grid (or 2-D scatter) of samples from fixed noise.
+  config.checkpoint_every_steps = 1000  # Orbax checkpoint cadence (one is also written at the end).
+  config.keep_checkpoints = 3  # Checkpoints kept in `workdir/checkpoints`.
+  config.num_grid_samples = 64  # Samples in each PNG grid or scatter plot.
+  config.distributed = False  # Call jax.distributed.initialize() (multi-host runs).
+
+  config.data = ml_collections.ConfigDict()
+  config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder.
+  config.data.split = 'train'  # Split to train on (tfds; digits uses all 1,797 images).
+  config.data.tfds_name = ''  # TFDS dataset name for `tfds`, e.g. 'mnist' or 'cifar10'.
+  config.data.data_dir = ''  # TFDS data_dir ('' = the TFDS default, ~/tensorflow_datasets).
+  config.data.path = ''  # npz file, IDX image file, or image folder.
+  config.data.labels_path = ''  # IDX label file ('' = no labels).
+  config.data.image_size = 0  # Resize images to this square size (0 = keep native size).
+  config.data.grayscale = False  # Convert images to one channel (folder source).
+  config.data.random_flip = False  # Random horizontal flip of images.
+  config.data.num_modes = 8  # ring: number of Gaussian modes on the circle.
+  config.data.radius = 1.0  # ring: radius of the circle of means.
+  config.data.std = 0.01  # ring/grid: standard deviation of each mode.
+  config.data.num_examples = 100_000  # ring/grid: size of the fixed sampled set.
+  config.data.fresh_samples = False  # ring/grid: draw new samples every batch instead.
+  config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
+
+  config.model = ml_collections.ConfigDict()
+  config.model.name = 'dcgan'  # mlp | dcgan.
+  config.model.latent_dim = 64  # Size of the generator's Gaussian noise vector.
+  config.model.g_features = 64  # dcgan: channels of the generator's last hidden layer.
+  config.model.d_features = 64  # dcgan: channels of the discriminator's first layer.
+  config.model.hidden_dims = (256, 256)  # mlp: widths of the hidden layers (depth = length).
+  config.model.activation = 'leaky_relu'  # mlp: relu | leaky_relu | elu | gelu | tanh | silu.
+  config.model.d_batch_norm = True  # dcgan: BatchNorm in the discriminator.
+  config.model.spectral_norm = False  # Spectral normalization on the discriminator's layers.
+
+  config.loss = ml_collections.ConfigDict()
+  config.loss.name = 'non_saturating'  # minimax | non_saturating | wasserstein | hinge | least_squares.
+  config.loss.n_critic = 1  # Discriminator updates per generator update.
+  config.loss.gradient_penalty = 0.0  # WGAN-GP weight (lambda), at random interpolates.
+  config.loss.r1 = 0.0  # R1 weight (gamma); the penalty added is gamma/2 * E|grad D(x)|^2.
+  config.loss.clip_weights = 0.0  # Clip discriminator weights to [-c, c] after each update (0 = off).
+
+  config.optim = ml_collections.ConfigDict()
+  config.optim.name = 'adam'  # adam | rmsprop | sgd.
+  config.optim.g_lr = 2e-4  # Generator learning rate (peak value of the schedule).
+  config.optim.d_lr = 2e-4  # Discriminator learning rate (TTUR: may differ from g_lr).
+  config.optim.b1 = 0.5  # adam: first-moment decay (0.5 as in DCGAN).
+  config.optim.b2 = 0.999  # adam: second-moment decay.
+  config.optim.momentum = 0.0  # sgd: momentum (0 = plain SGD).
+  config.optim.schedule = 'constant'  # constant | linear | cosine (decay over num_train_steps).
+  config.optim.warmup_steps = 0  # Linear warm-up steps before the schedule.
+  config.optim.ema_decay = 0.999  # EMA of the generator's weights (0 = off: samples use raw weights).
+
+  return config
