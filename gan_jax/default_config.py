@@ -68,4 +68,6 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.optim.warmup_steps = 0  # Linear warm-up steps before the schedule.
   config.optim.ema_decay = 0.999  # EMA of the generator's weights (0 = off: samples use raw weights).
 
+  # Experiments may change any field but not add one: a misspelt field is an error.
+  config.lock()
   return config

@@ -1,0 +1,26 @@
+"""The 8-Gaussian ring (Metz et al. 2016): the standard mode-collapse benchmark, MLP players."""
+
+from gan_jax.default_config import get_base_config
+
+
+def get_config():
+  """MLP GAN on 8 modes on a circle of radius 1 (std 0.01), fresh samples every batch."""
+  config = get_base_config()
+  config.data.name = 'ring'
+  config.data.num_modes = 8
+  config.data.radius = 1.0
+  config.data.std = 0.01
+  config.data.fresh_samples = True
+  config.model.name = 'mlp'
+  config.model.latent_dim = 64
+  config.model.hidden_dims = (128, 128)
+  config.model.activation = 'relu'
+  config.batch_size = 256
+  config.optim.g_lr = 1e-4
+  config.optim.d_lr = 1e-4
+  config.num_train_steps = 5000
+  config.log_every_steps = 100
+  config.sample_every_steps = 1000
+  config.checkpoint_every_steps = 2500
+  config.num_grid_samples = 2500
+  return config

@@ -1,0 +1,77 @@
+"""Checkpoints: the GANState, the data iterator's position, the config and the data shape.
+
+A thin layer over orbax's CheckpointManager. Orbax writes each step into a temporary
+directory and renames it only once complete, so a crash mid-save never leaves a
+checkpoint that `latest_step` would pick up, and the previous ones stay intact.
+"""
+
+import os
+
+import ml_collections
+import orbax.checkpoint as ocp
+
+STATE, DATA, CONFIG, META = 'state', 'data', 'config', 'meta'
+
+
+class Checkpointer:
+  """Saves and restores a run's checkpoints under `directory`, keeping the last `keep`."""
+
+  def __init__(self, directory: str, keep: int = 3, read_only: bool = False):
+    self.directory = os.path.abspath(directory)
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, create=not read_only, read_only=read_only,
+        cleanup_tmp_directories=not read_only)
+    self._manager = ocp.CheckpointManager(
+        self.directory, options=options, item_names=(STATE, DATA, CONFIG, META))
+
+  def latest_step(self) -> int | None:
+    """The newest complete checkpoint's step, or None when there is none."""
+    return self._manager.latest_step()
+
+  def all_steps(self) -> list[int]:
+    """Steps of all complete checkpoints, oldest first."""
+    return sorted(self._manager.all_steps())
+
+  def path(self, step: int) -> str:
+    """Directory of the checkpoint of `step`."""
+    return os.path.join(self.directory, str(step))
+
+  def save(self, step: int, state, data_state: dict, config: ml_collections.ConfigDict,
+           meta: dict) -> None:
+    """Writes a checkpoint (asynchronously for the arrays; `wait` blocks until done).
+
+    `data_state` is the data iterator's position. Every process's iterator has consumed
+    the same number of batches, so process 0's state restores all of them.
+    """
+    self._manager.save(step, args=ocp.args.Composite(**{
+        STATE: ocp.args.StandardSave(state),
+        DATA: ocp.args.JsonSave(data_state),
+        CONFIG: ocp.args.JsonSave(config.to_dict()),
+        META: ocp.args.JsonSave(meta),
+    }))
+
+  def restore(self, step: int, abstract_state) -> tuple:
+    """(state, data_state, config, meta) of checkpoint `step`, the state laid out as
+    `abstract_state` (a tree of ShapeDtypeStructs with shardings)."""
+    restored = self._manager.restore(step, args=ocp.args.Composite(**{
+        STATE: ocp.args.StandardRestore(abstract_state),
+        DATA: ocp.args.JsonRestore(),
+        CONFIG: ocp.args.JsonRestore(),
+        META: ocp.args.JsonRestore(),
+    }))
+    return restored[STATE], restored[DATA], restored[CONFIG], restored[META]
+
+  def restore_metadata(self, step: int) -> tuple[ml_collections.ConfigDict, dict]:
+    """(config, meta) of checkpoint `step`, without reading the arrays."""
+    restored = self._manager.restore(step, args=ocp.args.Composite(**{
+        CONFIG: ocp.args.JsonRestore(), META: ocp.args.JsonRestore()}))
+    return ml_collections.ConfigDict(restored[CONFIG]), restored[META]
+
+  def wait(self) -> None:
+    """Blocks until any asynchronous save has finished."""
+    self._manager.wait_until_finished()
+
+  def close(self) -> None:
+    """Finishes pending saves and releases orbax's resources."""
+    self._manager.wait_until_finished()
+    self._manager.close()

@@ -1,0 +1,29 @@
+"""Command line: `python -m gan_jax.main --config=experiments/<name>.py --workdir=<dir>`.
+
+Any config field can be overridden, e.g. `--config.optim.g_lr=1e-4`.
+"""
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+from gan_jax import parallel
+
+_CONFIG = config_flags.DEFINE_config_file('config', None, 'Experiment config file.',
+                                          lock_config=True)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics, samples.')
+flags.mark_flags_as_required(['config', 'workdir'])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  config = _CONFIG.value
+  parallel.initialize_distributed(config.distributed)
+  # Imported after distributed start-up: nothing may touch the devices before it.
+  from gan_jax import train  # pylint: disable=g-import-not-at-top
+  train.train_and_evaluate(config, _WORKDIR.value)
+
+
+if __name__ == '__main__':
+  app.run(main)

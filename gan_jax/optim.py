@@ -1,0 +1,53 @@
+"""Optimizers by name, with separate learning rates for the two players (TTUR).
+
+`make_optimizer(optim_config, lr, num_train_steps)` builds one optax transform; the
+generator and the discriminator each get their own with `g_lr` and `d_lr`.
+"""
+
+import optax
+
+OPTIMIZERS = ('adam', 'rmsprop', 'sgd')
+SCHEDULES = ('constant', 'linear', 'cosine')
+
+
+def make_schedule(optim_config, lr: float, num_steps: int) -> optax.Schedule:
+  """Learning rate schedule: optional linear warm-up, then constant, linear or cosine decay.
+
+  `num_steps` counts updates of the player, so the decay ends with training whatever
+  `n_critic` is.
+  """
+  name = optim_config.schedule
+  if name not in SCHEDULES:
+    raise ValueError(f'config.optim.schedule={name!r} is unknown; known: {", ".join(SCHEDULES)}.')
+  warmup = int(optim_config.warmup_steps)
+  decay_steps = max(num_steps - warmup, 1)
+  if name == 'constant':
+    main = optax.constant_schedule(lr)
+  elif name == 'linear':
+    main = optax.linear_schedule(lr, 0.0, decay_steps)
+  else:
+    main = optax.cosine_decay_schedule(lr, decay_steps)
+  if warmup <= 0:
+    return main
+  return optax.join_schedules([optax.linear_schedule(0.0, lr, warmup), main], [warmup])
+
+
+def make_optimizer(optim_config, lr: float, num_steps: int) -> optax.GradientTransformation:
+  """The optax optimizer named by `optim_config.name` with a schedule peaking at `lr`."""
+  name = optim_config.name
+  schedule = make_schedule(optim_config, lr, num_steps)
+  if name == 'adam':
+    return optax.adam(schedule, b1=optim_config.b1, b2=optim_config.b2)
+  if name == 'rmsprop':
+    return optax.rmsprop(schedule)
+  if name == 'sgd':
+    return optax.sgd(schedule, momentum=optim_config.momentum or None)
+  raise ValueError(f'config.optim.name={name!r} is unknown; known: {", ".join(OPTIMIZERS)}.')
+
+
+def make_optimizers(config) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
+  """(generator, discriminator) optimizers for a run's config."""
+  steps = int(config.num_train_steps)
+  g_tx = make_optimizer(config.optim, config.optim.g_lr, steps)
+  d_tx = make_optimizer(config.optim, config.optim.d_lr, steps * int(config.loss.n_critic))
+  return g_tx, d_tx

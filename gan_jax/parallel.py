@@ -1,0 +1,54 @@
+"""Devices: the 1-D `data` mesh, the two shardings every run uses, multi-host start-up.
+
+Data parallelism is plain `jax.jit` over a mesh: the state is replicated, the batch is
+split along its leading axis, and XLA inserts the gradient all-reduce. The same code
+therefore runs on one CPU, eight GPUs or a pod slice.
+"""
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+DATA_AXIS = 'data'
+
+
+def initialize_distributed(enabled: bool) -> None:
+  """Joins the multi-host cluster when `enabled` (coordinator found from the environment)."""
+  if enabled:
+    jax.distributed.initialize()
+
+
+def make_mesh(devices=None) -> Mesh:
+  """A 1-D mesh named `data` over `devices` (all devices of all hosts by default)."""
+  devices = jax.devices() if devices is None else list(devices)
+  return Mesh(np.asarray(devices), (DATA_AXIS,))
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+  """Sharding of the state: every device holds a full copy."""
+  return NamedSharding(mesh, PartitionSpec())
+
+
+def batch_sharded(mesh: Mesh) -> NamedSharding:
+  """Sharding of a batch: split along the leading (example) axis."""
+  return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
+
+
+def check_batch_size(batch_size: int, mesh: Mesh) -> None:
+  """Raises unless the global batch splits evenly over the devices and the processes."""
+  num_devices = mesh.devices.size
+  if batch_size % num_devices:
+    raise ValueError(
+        f'config.batch_size={batch_size} is the global batch and must be divisible by the '
+        f'number of devices ({num_devices}); use a multiple of {num_devices}.')
+  if batch_size % jax.process_count():
+    raise ValueError(
+        f'config.batch_size={batch_size} must be divisible by the number of processes '
+        f'({jax.process_count()}).')
+
+
+def global_batch(local_batch: dict, mesh: Mesh) -> dict:
+  """Assembles each process's slice of the batch into one globally sharded array per key."""
+  sharding = batch_sharded(mesh)
+  return {k: jax.make_array_from_process_local_data(sharding, np.asarray(v))
+          for k, v in local_batch.items()}

@@ -1,0 +1,170 @@
+"""The compiled training step and the compiled sampler.
+
+`make_train_step` returns ONE jitted XLA program per step: `n_critic` discriminator
+updates (a `lax.scan`), then one generator update, then the EMA of the generator's
+weights. Randomness comes from `fold_in(state.key, state.step)`, so a step is a pure
+function of (state, batch) and a resumed run replays exactly. The state is donated.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from gan_jax import losses
+from gan_jax import models as models_lib
+from gan_jax import optim
+from gan_jax import parallel
+from gan_jax.state import GANState
+
+def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
+  """The EMA decay used at `step`: min(decay, (1 + step) / (10 + step)).
+
+  The ramp (TF's ExponentialMovingAverage `num_updates` rule) keeps early averages from
+  being dominated by the random initialisation.
+  """
+  step = step.astype(jnp.float32)
+  return jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+
+
+def _apply(module, params, batch_stats, inputs, train: bool):
+  """Applies a module; returns (outputs, new batch_stats). Eval mode leaves stats as they are."""
+  variables = {'params': params, 'batch_stats': batch_stats}
+  if not train:
+    return module.apply(variables, inputs, train=False), batch_stats
+  outputs, updates = module.apply(variables, inputs, train=True, mutable=['batch_stats'])
+  return outputs, updates.get('batch_stats', batch_stats)
+
+
+def make_train_step_fn(config, data_shape: tuple):
+  """The un-jitted step `(state, batch) -> (state, metrics)`, for composing in user code.
+
+  `batch['x']` holds `n_critic * B` examples: critic update i uses the examples whose
+  index is i modulo n_critic. Grouping them that way keeps every device's rows on that
+  device when the batch is sharded along its leading axis.
+  """
+  generator, discriminator = models_lib.make_models(config.model, tuple(data_shape))
+  g_tx, d_tx = optim.make_optimizers(config)
+  loss_cfg = config.loss
+  n_critic = int(loss_cfg.n_critic)
+  latent_dim = int(config.model.latent_dim)
+  ema_decay = float(config.optim.ema_decay)
+
+  def d_update(state: GANState, carry, inputs):
+    d_params, d_batch_stats, d_opt_state = carry
+    real, key = inputs
+    z_key, gp_key = jax.random.split(key)
+    z = jax.random.normal(z_key, (real.shape[0], latent_dim), jnp.float32)
+    # The generator runs in train mode as it does in its own update, but its batch
+    # statistics only move in the generator update.
+    fake, _ = _apply(generator, state.g_params, state.g_batch_stats, z, train=True)
+    fake = jax.lax.stop_gradient(fake)
+
+    def loss_fn(params):
+      real_logits, stats = _apply(discriminator, params, d_batch_stats, real, train=True)
+      fake_logits, stats = _apply(discriminator, params, stats, fake, train=True)
+      adv = losses.discriminator_loss(loss_cfg.name, real_logits, fake_logits)
+      # Penalties differentiate the critic per example, which needs a function that
+      # does not mix examples: eval mode (running BatchNorm statistics, current
+      # spectral-norm estimate). Without BatchNorm the two modes compute the same function.
+      critic = lambda x: _apply(discriminator, params, stats, x, train=False)[0]
+      gp = (losses.gradient_penalty(critic, real, fake, gp_key)
+            if loss_cfg.gradient_penalty > 0 else jnp.zeros(()))
+      r1 = losses.r1_penalty(critic, real) if loss_cfg.r1 > 0 else jnp.zeros(())
+      total = adv + loss_cfg.gradient_penalty * gp + 0.5 * loss_cfg.r1 * r1
+      parts = {'d_loss': total, 'd_adv': adv, 'd_gp': gp, 'd_r1': r1,
+               'd_real_logit': jnp.mean(real_logits), 'd_fake_logit': jnp.mean(fake_logits)}
+      return total, (stats, parts)
+
+    grads, (d_batch_stats, parts) = jax.grad(loss_fn, has_aux=True)(d_params)
+    updates, d_opt_state = d_tx.update(grads, d_opt_state, d_params)
+    d_params = optax.apply_updates(d_params, updates)
+    if loss_cfg.clip_weights > 0:
+      d_params = losses.clip_weights(d_params, loss_cfg.clip_weights)
+    return (d_params, d_batch_stats, d_opt_state), parts
+
+  def g_update(state: GANState, key):
+    batch_size = config.batch_size
+    z = jax.random.normal(key, (batch_size, latent_dim), jnp.float32)
+
+    def loss_fn(params):
+      fake, g_batch_stats = _apply(generator, params, state.g_batch_stats, z, train=True)
+      # The discriminator sees the fake batch in train mode, as in its own update; the
+      # statistics it would collect here are discarded (they describe fakes only).
+      fake_logits, _ = _apply(discriminator, state.d_params, state.d_batch_stats, fake,
+                              train=True)
+      loss = losses.generator_loss(loss_cfg.name, fake_logits)
+      return loss, g_batch_stats
+
+    (g_loss, g_batch_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g_params)
+    updates, g_opt_state = g_tx.update(grads, state.g_opt_state, state.g_params)
+    g_params = optax.apply_updates(state.g_params, updates)
+    return g_params, g_batch_stats, g_opt_state, g_loss
+
+  def train_step(state: GANState, batch: dict):
+    key = jax.random.fold_in(state.key, state.step)
+    d_key, g_key = jax.random.split(key)
+    x = batch['x']
+    per_update = x.shape[0] // n_critic
+    # (n_critic * B, ...) -> (n_critic, B, ...) with row j going to update j % n_critic.
+    reals = jnp.swapaxes(x.reshape(per_update, n_critic, *x.shape[1:]), 0, 1)
+    carry = (state.d_params, state.d_batch_stats, state.d_opt_state)
+    carry, d_parts = jax.lax.scan(functools.partial(d_update, state), carry,
+                                  (reals, jax.random.split(d_key, n_critic)))
+    d_params, d_batch_stats, d_opt_state = carry
+    state = state.replace(d_params=d_params, d_batch_stats=d_batch_stats,
+                          d_opt_state=d_opt_state)
+
+    g_params, g_batch_stats, g_opt_state, g_loss = g_update(state, g_key)
+    if ema_decay > 0:
+      decay = ema_decay_at(state.step, ema_decay)
+      ema_params = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p,
+                                state.ema_params, g_params)
+    else:
+      ema_params = g_params
+    state = state.replace(step=state.step + 1, g_params=g_params, g_batch_stats=g_batch_stats,
+                          g_opt_state=g_opt_state, ema_params=ema_params)
+    # Metrics of the last critic update: the one the generator update responded to.
+    metrics = {k: v[-1] for k, v in d_parts.items()}
+    metrics['g_loss'] = g_loss
+    return state, metrics
+
+  return train_step
+
+
+def make_train_step(config, mesh, data_shape: tuple):
+  """The jitted training step over `mesh`: state replicated, batch sharded, state donated.
+
+  Args:
+    config: the run's ConfigDict.
+    mesh: a 1-D `data` mesh (see `parallel.make_mesh`); one device gives a 1-device run.
+    data_shape: the shape of one example, (H, W, C) for images or (D,) for points.
+  Returns:
+    `train_step(state, batch) -> (state, metrics)`; `batch` is `{'x': (n_critic * B, ...)}`
+    with B = config.batch_size, laid out as `parallel.global_batch` makes it.
+  """
+  parallel.check_batch_size(config.batch_size, mesh)
+  replicated = parallel.replicated(mesh)
+  step_fn = make_train_step_fn(config, data_shape)
+  return jax.jit(step_fn, in_shardings=(replicated, parallel.batch_sharded(mesh)),
+                 out_shardings=(replicated, replicated), donate_argnums=0)
+
+
+def make_sample_fn(config, data_shape: tuple, use_ema: bool | None = None):
+  """Jitted `sample(state, z) -> samples` from the generator in eval mode.
+
+  Uses the EMA weights when EMA is on (`config.optim.ema_decay > 0`) unless `use_ema`
+  says otherwise; BatchNorm uses the generator's running statistics. Samples are in data
+  space: images NHWC in [-1, 1], points (N, D).
+  """
+  generator, _ = models_lib.make_models(config.model, tuple(data_shape))
+  if use_ema is None:
+    use_ema = config.optim.ema_decay > 0
+
+  @jax.jit
+  def sample(state: GANState, z: jax.Array) -> jax.Array:
+    params = state.ema_params if use_ema else state.g_params
+    return _apply(generator, params, state.g_batch_stats, z, train=False)[0]
+
+  return sample

@@ -1,0 +1,172 @@
+"""The training loop: `train_and_evaluate(config, workdir)`.
+
+Config in, files in the workdir out: `metrics.jsonl` and TensorBoard events, PNG
+samples in `samples/`, orbax checkpoints in `checkpoints/`. A run restarted on the same
+workdir resumes from its latest checkpoint and replays exactly what an uninterrupted
+run would have done, because the step's randomness derives from (key, step) and the data
+iterator's position is checkpointed with the model.
+"""
+
+import math
+import os
+import time
+
+import jax
+import numpy as np
+import tqdm
+
+from gan_jax import checkpoint as checkpoint_lib
+from gan_jax import data
+from gan_jax import parallel
+from gan_jax import state as state_lib
+from gan_jax import step as step_lib
+from gan_jax import validation
+from gan_jax import writers
+
+# Losses whose non-finite value stops a run.
+_WATCHED = ('d_loss', 'g_loss')
+
+
+class _MetricWindow:
+  """Host-side running means of the step metrics between two log points."""
+
+  def __init__(self):
+    self.sums, self.count, self.start_time = {}, 0, time.perf_counter()
+
+  def add(self, metrics: dict) -> None:
+    for name, value in metrics.items():
+      self.sums[name] = self.sums.get(name, 0.0) + float(value)
+    self.count += 1
+
+  def flush(self) -> dict:
+    """Means over the window, with steps/s; starts a new window."""
+    elapsed = time.perf_counter() - self.start_time
+    means = {name: total / max(self.count, 1) for name, total in self.sums.items()}
+    means['steps_per_sec'] = self.count / elapsed if elapsed > 0 else float('nan')
+    self.__init__()
+    return means
+
+
+def fixed_noise(config, num: int) -> jax.Array:
+  """The noise behind every sample grid of a run: the same at every step and after resume."""
+  key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)
+  return jax.random.normal(key, (num, config.model.latent_dim))
+
+
+def _reference_points(source, max_points: int = 2000) -> np.ndarray:
+  """Real 2-D points drawn under the samples in scatter plots."""
+  count = min(len(source), max_points)
+  return np.stack([np.asarray(source[i]['x']) for i in range(count)])
+
+
+def _divergence_error(step: int, name: str, value: float, checkpointer) -> FloatingPointError:
+  last = checkpointer.latest_step()
+  where = (f'the last good checkpoint is step {last} at {checkpointer.path(last)}'
+           if last is not None else 'no checkpoint had been written yet')
+  return FloatingPointError(
+      f'Training diverged: {name} = {value} at step {step}; {where}. Lower the learning '
+      f'rates, add a regulariser, or check the data for non-finite values.')
+
+
+def train_and_evaluate(config, workdir: str):
+  """Trains the GAN described by `config`, writing everything to `workdir`.
+
+  Returns the final GANState (replicated over all devices).
+  """
+  validation.validate_config(config)
+  workdir = os.path.abspath(workdir)
+  is_writer = jax.process_index() == 0
+  mesh = parallel.make_mesh()
+  parallel.check_batch_size(config.batch_size, mesh)
+
+  source = data.make_source(config.data, config.seed)
+  # Each step consumes n_critic batches: one per discriminator update.
+  local_batch = config.batch_size * config.loss.n_critic // jax.process_count()
+  pipeline = data.make_pipeline(source, config.data, local_batch, config.seed,
+                                shard_index=jax.process_index(),
+                                shard_count=jax.process_count())
+  data_shape = tuple(int(d) for d in pipeline.element_shape)
+  meta = {'data_shape': list(data_shape), 'num_classes': int(source.num_classes),
+          'is_image': bool(source.is_image)}
+
+  checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'checkpoints'),
+                                             keep=config.keep_checkpoints)
+  start_step = checkpointer.latest_step()
+  if start_step is None:
+    start_step = 0
+    state = state_lib.create_state(config, data_shape, mesh)
+  else:
+    state, data_state, _, saved_meta = checkpointer.restore(
+        start_step, state_lib.abstract_state(config, data_shape, mesh))
+    if list(saved_meta['data_shape']) != list(data_shape):
+      raise ValueError(f'{checkpointer.path(start_step)} holds a model for data of shape '
+                       f'{saved_meta["data_shape"]}, but the config gives {list(data_shape)}.')
+    pipeline.set_state(data_state)
+
+  train_step = step_lib.make_train_step(config, mesh, data_shape)
+  sample = step_lib.make_sample_fn(config, data_shape)
+  noise = jax.device_put(fixed_noise(config, config.num_grid_samples), parallel.replicated(mesh))
+  is_points = not source.is_image
+  real_points = _reference_points(source) if is_points and is_writer else None
+  means = (data.mixture_means(config.data)
+           if config.data.name in ('ring', 'grid') else None)
+
+  def write_samples(step: int) -> None:
+    samples = np.asarray(jax.device_get(sample(state, noise)))
+    if not is_writer:
+      return
+    path = os.path.join(workdir, 'samples', f'step_{step:07d}.png')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if is_points:
+      picture = writers.save_scatter_plot(path, samples, real=real_points, means=means)
+    else:
+      picture = writers.save_image_grid(samples, path)
+    metric_writer.write_image(step, 'samples', picture)
+
+  num_steps = config.num_train_steps
+  metric_writer = writers.MetricWriter(workdir, enabled=is_writer)
+  window = _MetricWindow()
+  progress = tqdm.tqdm(total=num_steps, initial=start_step, disable=not is_writer,
+                       desc='train', dynamic_ncols=True)
+
+  def record(step: int, metrics) -> None:
+    values = jax.device_get(metrics)
+    for name in _WATCHED:
+      if not math.isfinite(float(values[name])):
+        checkpointer.wait()
+        raise _divergence_error(step, name, float(values[name]), checkpointer)
+    window.add(values)
+
+  try:
+    # The metrics of step t are read after step t+1 is dispatched, so the host never
+    # stalls the device; they are read at once before anything is written about step t.
+    pending = None
+    for step in range(start_step + 1, num_steps + 1):
+      batch = parallel.global_batch(next(pipeline), mesh)
+      state, metrics = train_step(state, batch)
+      if pending is not None:
+        record(*pending)
+      pending = (step, metrics)
+      progress.update(1)
+
+      is_last = step == num_steps
+      log_now = step % config.log_every_steps == 0 or is_last
+      sample_now = step % config.sample_every_steps == 0 or is_last
+      save_now = step % config.checkpoint_every_steps == 0 or is_last
+      if log_now or sample_now or save_now:
+        record(*pending)
+        pending = None
+      if log_now:
+        scalars = window.flush()
+        metric_writer.write_scalars(step, scalars)
+        progress.set_postfix(d_loss=f'{scalars["d_loss"]:.3f}', g_loss=f'{scalars["g_loss"]:.3f}',
+                             steps_s=f'{scalars["steps_per_sec"]:.1f}')
+      if sample_now:
+        write_samples(step)
+      if save_now:
+        checkpointer.save(step, state, pipeline.get_state(), config, meta)
+  finally:
+    progress.close()
+    metric_writer.close()
+    checkpointer.close()
+  return state

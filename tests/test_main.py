@@ -1,0 +1,39 @@
+"""The command line: a tiny run end to end, and clear errors for bad overrides."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TINY = ['--config.num_train_steps=2', '--config.batch_size=16', '--config.log_every_steps=1',
+        '--config.model.g_features=8', '--config.model.d_features=8',
+        '--config.model.latent_dim=8', '--config.num_grid_samples=4']
+
+
+def _main(*args, workdir):
+  env = dict(os.environ, JAX_PLATFORMS='cpu', XLA_FLAGS='')
+  return subprocess.run(
+      [sys.executable, '-m', 'gan_jax.main', '--config=experiments/digits_dcgan.py',
+       f'--workdir={workdir}', *args],
+      cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_cli_trains_with_overrides(tmp_path):
+  result = _main(*TINY, '--config.optim.g_lr=1e-3', workdir=tmp_path)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert (tmp_path / 'checkpoints' / '2').is_dir()
+  assert (tmp_path / 'samples' / 'step_0000002.png').is_file()
+
+
+def test_cli_rejects_a_misspelt_override(tmp_path):
+  result = _main(*TINY, '--config.optim.g_lrr=1e-3', workdir=tmp_path)
+  assert result.returncode != 0
+  assert 'g_lrr' in result.stderr
+  assert not (tmp_path / 'checkpoints').exists()
+
+
+def test_cli_rejects_an_unknown_model(tmp_path):
+  result = _main(*TINY, '--config.model.name=resnet', workdir=tmp_path)
+  assert result.returncode != 0
+  assert "config.model.name='resnet' is unknown; known: dcgan, mlp" in result.stderr

@@ -1,0 +1,107 @@
+"""The training loop: outputs, exact resume, divergence handling, bad input, every experiment."""
+
+import json
+import os
+import pathlib
+
+import jax
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+import gan_jax
+from gan_jax import train
+from gan_jax import validation
+from tiny_configs import EXPERIMENTS, load_experiment, shrink, tiny_config
+
+
+def _leaves(state):
+  return jax.tree.leaves(jax.device_get(state))
+
+
+def test_run_writes_metrics_samples_and_checkpoints(tmp_path):
+  config = tiny_config(num_train_steps=4, checkpoint_every_steps=2, sample_every_steps=2,
+                       keep_checkpoints=1)
+  train.train_and_evaluate(config, str(tmp_path))
+  lines = [json.loads(l) for l in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
+  assert [l['step'] for l in lines] == [1, 2, 3, 4]
+  for key in ('d_loss', 'g_loss', 'd_adv', 'steps_per_sec'):
+    assert all(np.isfinite(l[key]) for l in lines), key
+  assert sorted(os.listdir(tmp_path / 'samples')) == ['step_0000002.png', 'step_0000004.png']
+  assert sorted(os.listdir(tmp_path / 'checkpoints')) == ['4']  # keep_checkpoints=1
+  assert any(p.name.startswith('events') for p in (tmp_path / 'tensorboard').iterdir())
+
+
+def test_resume_is_exact(tmp_path):
+  straight = train.train_and_evaluate(
+      tiny_config(num_train_steps=4, checkpoint_every_steps=4), str(tmp_path / 'a'))
+  train.train_and_evaluate(tiny_config(num_train_steps=2), str(tmp_path / 'b'))
+  resumed = train.train_and_evaluate(
+      tiny_config(num_train_steps=4, checkpoint_every_steps=2), str(tmp_path / 'b'))
+  for a, b in zip(_leaves(straight), _leaves(resumed)):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_load_run_samples_from_the_ema_generator(tmp_path):
+  train.train_and_evaluate(tiny_config(num_train_steps=2), str(tmp_path))
+  run = gan_jax.load_run(str(tmp_path))
+  assert run.step == 2 and run.data_shape == (8, 8, 1)
+  samples = run.sample(6, seed=3)
+  assert samples.shape == (6, 8, 8, 1) and np.all(np.abs(samples) <= 1)
+  np.testing.assert_array_equal(samples, run.sample(6, seed=3))
+  assert not np.allclose(samples, run.sample(6, seed=4))
+  with pytest.raises(ValueError, match='no checkpoint for step 7'):
+    gan_jax.load_run(str(tmp_path), step=7)
+
+
+def test_load_run_points(tmp_path):
+  config = tiny_config(**{'data.name': 'ring', 'model.name': 'mlp'})
+  train.train_and_evaluate(config, str(tmp_path))
+  assert gan_jax.load_run(str(tmp_path)).sample(10).shape == (10, 2)
+
+
+def test_divergence_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
+  train.train_and_evaluate(tiny_config(**{'model.name': 'mlp'}), str(tmp_path))
+  exploding = tiny_config(**{'model.name': 'mlp', 'optim.name': 'sgd', 'optim.d_lr': 1e30,
+                             'optim.g_lr': 1e30, 'num_train_steps': 20,
+                             'checkpoint_every_steps': 1})
+  with pytest.raises(FloatingPointError, match=r'at step (\d+); the last good checkpoint is step'):
+    train.train_and_evaluate(exploding, str(tmp_path))
+  run = gan_jax.load_run(str(tmp_path))
+  assert run.step >= 2
+  assert all(np.all(np.isfinite(leaf)) for leaf in _leaves(run.state))
+
+
+def test_unknown_names_list_the_known_ones():
+  for field, pattern in [('model.name', 'known: dcgan, mlp'), ('data.name', 'known: .*digits'),
+                         ('loss.name', 'known: .*hinge'), ('optim.name', 'known: adam')]:
+    with pytest.raises(ValueError, match=f'config.{field}=.*{pattern}'):
+      validation.validate_config(tiny_config(**{field: 'nonsense'}))
+
+
+def test_misspelt_field_is_an_error():
+  with pytest.raises(AttributeError):
+    tiny_config().optim.g_lrr = 1.0
+
+
+def test_missing_data_file_is_an_error(tmp_path):
+  config = tiny_config(**{'data.name': 'npz', 'data.path': str(tmp_path / 'absent.npz')})
+  with pytest.raises(Exception, match='absent.npz'):
+    train.train_and_evaluate(config, str(tmp_path / 'run'))
+
+
+def test_indivisible_batch_stops_before_training(tmp_path):
+  with pytest.raises(ValueError, match='config.batch_size=12'):
+    train.train_and_evaluate(tiny_config(batch_size=12), str(tmp_path))
+  assert not (tmp_path / 'checkpoints').exists() or not os.listdir(tmp_path / 'checkpoints')
+
+
+@pytest.mark.parametrize('path', sorted(EXPERIMENTS.glob('*.py')), ids=lambda p: p.stem)
+def test_every_experiment_runs_two_tiny_steps(path, tmp_path):
+  config = shrink(load_experiment(path))
+  if config.data.name == 'tfds':
+    with tfds.testing.mock_data(num_examples=64):
+      train.train_and_evaluate(config, str(tmp_path))
+  else:
+    train.train_and_evaluate(config, str(tmp_path))
+  assert gan_jax.load_run(str(tmp_path)).step == 2

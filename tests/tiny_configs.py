@@ -1,0 +1,44 @@
+"""Tiny variants of configs, so tests compile and run in seconds on a CPU."""
+
+import importlib.util
+import pathlib
+
+from gan_jax.default_config import get_base_config
+
+EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / 'experiments'
+
+
+def shrink(config, num_steps: int = 2):
+  """Makes `config` tiny in place: small players, small batches, few steps; returns it."""
+  config.model.latent_dim = 8
+  config.model.g_features = 8
+  config.model.d_features = 8
+  config.model.hidden_dims = (16,)
+  config.batch_size = 16
+  config.num_train_steps = num_steps
+  config.log_every_steps = 1
+  config.sample_every_steps = num_steps
+  config.checkpoint_every_steps = num_steps
+  config.num_grid_samples = 4
+  config.data.num_examples = 256
+  return config
+
+
+def tiny_config(**fields):
+  """The base config made tiny; `fields` maps 'section.name' (or 'name') to a value."""
+  config = shrink(get_base_config())
+  for dotted, value in fields.items():
+    *parents, name = dotted.split('.')
+    node = config
+    for parent in parents:
+      node = node[parent]
+    node[name] = value
+  return config
+
+
+def load_experiment(path):
+  """The ConfigDict of an experiment file, as `--config=<path>` would load it."""
+  spec = importlib.util.spec_from_file_location(pathlib.Path(path).stem, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()
