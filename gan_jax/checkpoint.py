@@ -53,12 +53,18 @@ class Checkpointer:
   def restore(self, step: int, abstract_state) -> tuple:
     """(state, data_state, config, meta) of checkpoint `step`, the state laid out as
     `abstract_state` (a tree of ShapeDtypeStructs with shardings)."""
-    restored = self._manager.restore(step, args=ocp.args.Composite(**{
-        STATE: ocp.args.StandardRestore(abstract_state),
-        DATA: ocp.args.JsonRestore(),
-        CONFIG: ocp.args.JsonRestore(),
-        META: ocp.args.JsonRestore(),
-    }))
+    try:
+      restored = self._manager.restore(step, args=ocp.args.Composite(**{
+          STATE: ocp.args.StandardRestore(abstract_state),
+          DATA: ocp.args.JsonRestore(),
+          CONFIG: ocp.args.JsonRestore(),
+          META: ocp.args.JsonRestore(),
+      }))
+    except ValueError as error:
+      # Orbax's own message is a tree diff; say first what it means for a run.
+      raise ValueError(
+          f'The checkpoint {self.path(step)} does not match the state this config builds '
+          f'(was the model, the optimizer or the data shape changed?):\n{error}') from error
     return restored[STATE], restored[DATA], restored[CONFIG], restored[META]
 
   def restore_metadata(self, step: int) -> tuple[ml_collections.ConfigDict, dict]:

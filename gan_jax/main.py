@@ -5,6 +5,7 @@ Any config field can be overridden, e.g. `--config.optim.g_lr=1e-4`.
 
 from absl import app
 from absl import flags
+from absl import logging
 from ml_collections import config_flags
 
 from gan_jax import parallel
@@ -18,6 +19,9 @@ flags.mark_flags_as_required(['config', 'workdir'])
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  if not flags.FLAGS['verbosity'].present:
+    # Orbax logs every file it renames at INFO; the progress bar is the run's voice.
+    logging.set_verbosity(logging.WARNING)
   config = _CONFIG.value
   parallel.initialize_distributed(config.distributed)
   # Imported after distributed start-up: nothing may touch the devices before it.

@@ -62,7 +62,7 @@ def test_load_run_points(tmp_path):
 
 def test_divergence_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
   train.train_and_evaluate(tiny_config(**{'model.name': 'mlp'}), str(tmp_path))
-  exploding = tiny_config(**{'model.name': 'mlp', 'optim.name': 'sgd', 'optim.d_lr': 1e30,
+  exploding = tiny_config(**{'model.name': 'mlp', 'optim.d_lr': 1e30,
                              'optim.g_lr': 1e30, 'num_train_steps': 20,
                              'checkpoint_every_steps': 1})
   with pytest.raises(FloatingPointError, match=r'at step (\d+); the last good checkpoint is step'):
@@ -70,6 +70,13 @@ def test_divergence_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
   run = gan_jax.load_run(str(tmp_path))
   assert run.step >= 2
   assert all(np.all(np.isfinite(leaf)) for leaf in _leaves(run.state))
+
+
+def test_resuming_with_a_different_model_is_a_clear_error(tmp_path):
+  train.train_and_evaluate(tiny_config(**{'model.name': 'mlp'}), str(tmp_path))
+  with pytest.raises(ValueError, match='does not match the state this config builds'):
+    train.train_and_evaluate(tiny_config(**{'model.name': 'mlp', 'optim.name': 'sgd',
+                                            'num_train_steps': 4}), str(tmp_path))
 
 
 def test_unknown_names_list_the_known_ones():
