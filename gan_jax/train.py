@@ -166,6 +166,7 @@ def train_and_evaluate(config, workdir: str):
       if save_now:
         checkpointer.save(step, state, pipeline.get_state(), config, meta)
   finally:
+    pipeline.close()
     progress.close()
     metric_writer.close()
     checkpointer.close()

@@ -1,0 +1,13 @@
+"""Data for GANs: sources chosen by name (`config.data.name`) and the grain pipeline.
+
+`make_source(config.data, seed)` gives a random-access source of raw examples;
+`make_pipeline(source, config.data, batch_size, seed, shard_index, shard_count)` turns
+it into an endless, resumable iterator of preprocessed batches for one process.
+"""
+
+from gan_jax.data.pipeline import make_pipeline
+from gan_jax.data.sources import SOURCES
+from gan_jax.data.sources import make_source
+from gan_jax.data.sources import mixture_means
+
+__all__ = ['SOURCES', 'make_pipeline', 'make_source', 'mixture_means']
