@@ -1,0 +1,110 @@
+"""Deep convolutional GAN (Radford et al., 2015), sized from the image shape.
+
+Generator: noise -> Dense -> a small (h0, w0) map -> BatchNorm + ReLU -> stride-2
+transposed convolutions (kernel 4), each doubling the resolution and halving the
+channels, BatchNorm + ReLU between them -> C channels with tanh. Discriminator: the
+mirror image, stride-2 convolutions with LeakyReLU(0.2) (BatchNorm on all but the first)
+doubling the channels, then one Dense to a logit. Every weight starts from N(0, 0.02)
+and every BatchNorm scale from N(1, 0.02), as in the paper and its reference code.
+
+The number of up/down-samplings n is how often H and W can be halved while staying
+even and at least 4 (8 -> 1, 28 -> 2, 32 -> 3, 64 -> 4), so the same config trains on
+8x8 digits, MNIST, CIFAR-10 and 64x64 images.
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from gan_jax.models import layers
+
+_KERNEL = (4, 4)
+_STRIDES = (2, 2)
+
+
+def _halvings(size: int) -> int:
+  """How many times `size` halves exactly while the result stays at least 4."""
+  count = 0
+  while size % 2 == 0 and size // 2 >= 4:
+    size //= 2
+    count += 1
+  return count
+
+
+def num_resamplings(data_shape: tuple) -> int:
+  """Stride-2 layers in each player for images of `data_shape`; a ValueError if none fit."""
+  if not layers.is_image_shape(data_shape):
+    raise ValueError(f'config.model.name=dcgan needs images (H, W, C) but data_shape='
+                     f'{tuple(data_shape)} is point data; use model.name=mlp.')
+  height, width, _ = data_shape
+  count = min(_halvings(int(height)), _halvings(int(width)))
+  if count == 0:
+    raise ValueError(f'config.model.name=dcgan cannot fit images of shape {tuple(data_shape)}: '
+                     'H and W must be even with H/2 and W/2 at least 4 (e.g. 8, 28, 32, 64); '
+                     'resize them (data.image_size) or use model.name=mlp.')
+  return count
+
+
+class DCGANGenerator(nn.Module):
+  """Maps noise (B, latent_dim) to images (B, H, W, C) in [-1, 1]."""
+  data_shape: tuple[int, int, int]
+  features: int = 64  # Channels of the last hidden layer; doubled at each coarser one.
+
+  @nn.compact
+  def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+    """Generates a batch; `train` normalises with batch statistics and updates running ones."""
+    height, width, channels = self.data_shape
+    n = num_resamplings(self.data_shape)
+    base_h, base_w, base_c = height >> n, width >> n, self.features * 2 ** (n - 1)
+    init = layers.dcgan_kernel_init
+    # Biases would be cancelled by the BatchNorm that follows, so the layers before one
+    # have none.
+    x = nn.Dense(base_h * base_w * base_c, use_bias=False, kernel_init=init)(
+        jnp.asarray(z, jnp.float32))
+    x = x.reshape((-1, base_h, base_w, base_c))
+    x = nn.relu(layers.batch_norm(train)(x))
+    for i in range(1, n):
+      x = nn.ConvTranspose(base_c >> i, _KERNEL, strides=_STRIDES, padding='SAME',
+                           use_bias=False, kernel_init=init)(x)
+      x = nn.relu(layers.batch_norm(train)(x))
+    x = nn.ConvTranspose(channels, _KERNEL, strides=_STRIDES, padding='SAME',
+                         kernel_init=init)(x)
+    return jnp.tanh(x)
+
+
+class DCGANDiscriminator(nn.Module):
+  """Maps images (B, H, W, C) to real-vs-fake logits (B,)."""
+  features: int = 64  # Channels of the first layer; doubled at each stride-2 layer.
+  batch_norm: bool = True  # BatchNorm after every convolution but the first.
+  spectral_norm: bool = False  # Normalise every conv and Dense kernel.
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+    """Scores a batch; `train` uses batch statistics and updates the 'batch_stats' collection."""
+    x = jnp.asarray(x, jnp.float32)
+    init = layers.dcgan_kernel_init
+    for i in range(num_resamplings(x.shape[1:])):
+      # The paper leaves the first layer without BatchNorm: normalising the input layer
+      # made training unstable.
+      normalise = self.batch_norm and i > 0
+      conv = nn.Conv(self.features * 2 ** i, _KERNEL, strides=_STRIDES, padding='SAME',
+                     use_bias=not normalise, kernel_init=init)
+      x = layers.apply_layer(conv, x, spectral_norm=self.spectral_norm, train=train)
+      if normalise:
+        x = layers.batch_norm(train)(x)
+      x = nn.leaky_relu(x, negative_slope=0.2)
+    x = x.reshape((x.shape[0], -1))
+    logits = layers.apply_layer(nn.Dense(1, kernel_init=init), x,
+                                spectral_norm=self.spectral_norm, train=train)
+    return logits[:, 0]
+
+
+def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
+  """The (generator, discriminator) pair for `model_config` and images of `data_shape`."""
+  data_shape = tuple(int(d) for d in data_shape)
+  num_resamplings(data_shape)  # Rejects shapes that do not fit before any tracing.
+  generator = DCGANGenerator(data_shape=data_shape, features=int(model_config.g_features))
+  discriminator = DCGANDiscriminator(features=int(model_config.d_features),
+                                     batch_norm=bool(model_config.d_batch_norm),
+                                     spectral_norm=bool(model_config.spectral_norm))
+  return generator, discriminator

@@ -1,0 +1,245 @@
+"""Generators and discriminators: shapes, ranges, collections, spectral norm, BatchNorm, errors."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gan_jax import models
+from gan_jax.default_config import get_base_config
+from gan_jax.models import dcgan
+
+IMAGE_SHAPES = [(8, 8, 1), (28, 28, 1), (32, 32, 3), (64, 64, 3)]
+LATENT = 8
+BATCH = 3
+
+
+def _model_config(**fields):
+  """The base `config.model` made tiny, with `fields` overridden."""
+  config = get_base_config().model
+  config.latent_dim = LATENT
+  config.g_features = 8
+  config.d_features = 8
+  config.hidden_dims = (16,)
+  for name, value in fields.items():
+    config[name] = value
+  return config
+
+
+def _init(module, inputs):
+  # The 'rbg' generator compiles several times faster on a CPU than the default
+  # threefry, and initialisation compiles one sampler per parameter shape.
+  return module.init(jax.random.key(0, impl='rbg'), inputs, train=False)
+
+
+def _noise(batch=BATCH):
+  # numpy inputs: every jax.random shape costs a compilation on the first call.
+  return jnp.asarray(np.random.default_rng(1).normal(size=(batch, LATENT)), jnp.float32)
+
+
+def _data(shape, batch=BATCH):
+  return jnp.asarray(np.random.default_rng(2).uniform(-1, 1, (batch, *shape)), jnp.float32)
+
+
+# Initialisation dominates these tests' time on a CPU, so each variant is built once.
+@functools.lru_cache(maxsize=None)
+def _generator(name, shape):
+  generator, _ = models.make_models(_model_config(name=name), shape)
+  return generator, _init(generator, _noise())
+
+
+@functools.lru_cache(maxsize=None)
+def _discriminator(name, shape, spectral_norm):
+  _, discriminator = models.make_models(
+      _model_config(name=name, spectral_norm=spectral_norm), shape)
+  return discriminator, _init(discriminator, _data(shape))
+
+
+def _spectral_stats(batch_stats):
+  """{(wrapper, variable): value} of every spectral-norm u / sigma in a batch_stats tree."""
+  return {(outer, inner): value for outer, group in batch_stats.items()
+          if outer.startswith('SpectralNorm') for inner, value in group.items()}
+
+
+ALL_SHAPES = [('mlp', (2,))] + [(name, shape) for name in ('mlp', 'dcgan')
+                                for shape in IMAGE_SHAPES]
+
+
+@pytest.mark.parametrize('name, shape', ALL_SHAPES)
+def test_generator_shapes_and_range(name, shape):
+  generator, variables = _generator(name, shape)
+  assert set(variables) <= {'params', 'batch_stats'}
+  z = _noise()
+  fake, updates = generator.apply(variables, z, train=True, mutable=['batch_stats'])
+  assert set(updates) == ({'batch_stats'} if name == 'dcgan' else set())
+  for x in (fake, generator.apply(variables, z, train=False)):
+    assert x.shape == (BATCH, *shape) and x.dtype == jnp.float32
+    assert np.all(np.isfinite(x))
+    if len(shape) == 3:
+      assert np.all(np.abs(x) <= 1.0) and np.std(x) > 0
+  if shape == (2,):
+    assert np.max(np.abs(fake)) > 0  # Linear output: not squashed, not all zero.
+
+
+@pytest.mark.parametrize('spectral_norm', [False, True])
+@pytest.mark.parametrize('name, shape', ALL_SHAPES)
+def test_discriminator_shapes_and_collections(name, shape, spectral_norm):
+  _, discriminator = models.make_models(
+      _model_config(name=name, spectral_norm=spectral_norm), shape)
+
+  def run(x):
+    # Traced only (jax.eval_shape): the shapes, dtypes and collections are what is
+    # checked here; values are checked on a few variants in the tests below.
+    variables = _init(discriminator, x)
+    logits, updates = discriminator.apply(variables, x, train=True, mutable=['batch_stats'])
+    return variables, logits, updates, discriminator.apply(variables, x, train=False)
+
+  variables, logits, updates, eval_logits = jax.eval_shape(run, _data(shape))
+  assert set(variables) <= {'params', 'batch_stats'}
+  for out in (logits, eval_logits):
+    assert out.shape == (BATCH,) and out.dtype == jnp.float32
+  batch_stats = variables.get('batch_stats', {})
+  # Spectral norm keeps its u and sigma in 'batch_stats' only, and the train-mode update
+  # returns the whole collection.
+  assert bool(_spectral_stats(batch_stats)) == spectral_norm
+  assert jax.tree.structure(updates.get('batch_stats', {})) == jax.tree.structure(batch_stats)
+
+
+@pytest.mark.parametrize('shape, layers', [((8, 8, 1), 1), ((28, 28, 1), 2), ((32, 32, 3), 3),
+                                           ((64, 64, 3), 4), ((12, 12, 1), 1), ((32, 16, 3), 2)])
+def test_dcgan_depth_follows_resolution(shape, layers):
+  assert dcgan.num_resamplings(shape) == layers
+  generator, discriminator = models.make_models(
+      _model_config(name='dcgan', spectral_norm=True), shape)
+  g_params = jax.eval_shape(lambda z: _init(generator, z), jnp.zeros((2, LATENT)))['params']
+  d_vars = jax.eval_shape(lambda x: _init(discriminator, x), jnp.zeros((2, *shape)))
+  assert sum(k.startswith('ConvTranspose') for k in g_params) == layers
+  assert sum(k.startswith('Conv_') for k in d_vars['params']) == layers
+  # Base map of g_features * 2^(n-1) channels at H / 2^n; last hidden layer g_features.
+  base = g_params['Dense_0']['kernel'].shape[1]
+  assert base == (shape[0] >> layers) * (shape[1] >> layers) * 8 * 2 ** (layers - 1)
+  assert g_params[f'ConvTranspose_{layers - 1}']['kernel'].shape[2:] == (8, shape[2])
+  # The discriminator doubles from d_features; every conv and the Dense are normalised.
+  assert d_vars['params'][f'Conv_{layers - 1}']['kernel'].shape[-1] == 8 * 2 ** (layers - 1)
+  assert len(_spectral_stats(d_vars['batch_stats'])) == 2 * (layers + 1)
+
+
+def test_dcgan_initialisation():
+  g_params = _generator('dcgan', (64, 64, 3))[1]['params']
+  kernel = np.asarray(g_params['ConvTranspose_0']['kernel'])  # 4*4*32*16 weights.
+  assert abs(kernel.mean()) < 0.002 and abs(kernel.std() - 0.02) < 0.002
+  scales = np.concatenate([np.asarray(v['scale']) for k, v in g_params.items()
+                           if k.startswith('BatchNorm')])
+  assert abs(scales.mean() - 1.0) < 0.01 and 0.01 < scales.std() < 0.03
+
+
+def _power_iteration_sigma(kernel, u):
+  """sigma as flax's SpectralNorm computes it from a stored u (one more iteration)."""
+  matrix = np.asarray(kernel, np.float64).reshape(-1, kernel.shape[-1])
+  v = u @ matrix.T
+  v /= np.linalg.norm(v)
+  u = v @ matrix
+  u /= np.linalg.norm(u)
+  return (v @ matrix @ u.T).item()
+
+
+@pytest.mark.parametrize('name, shape, layer', [('mlp', (8, 8, 1), 'Dense_0'),
+                                                ('dcgan', (8, 8, 1), 'Conv_0')])
+def test_spectral_norm_bounds_largest_singular_value(name, shape, layer):
+  discriminator, variables = _discriminator(name, shape, True)
+  x = _data(shape)
+  # flax stores the kernel already normalised at init; scaling it up makes the raw
+  # weight's largest singular value far from 1, so the check below is not vacuous.
+  params = jax.tree.map(lambda p: 5.0 * p, variables['params'])
+
+  @jax.jit
+  def advance(batch_stats):
+    _, updates = discriminator.apply({'params': params, 'batch_stats': batch_stats},
+                                     x, train=True, mutable=['batch_stats'])
+    return updates['batch_stats']
+
+  batch_stats = variables['batch_stats']
+  for _ in range(100):
+    batch_stats = advance(batch_stats)
+  kernel = np.asarray(params[layer]['kernel'])
+  (u,) = [np.asarray(value, np.float64) for (_, key), value in
+          _spectral_stats(batch_stats).items() if key == f'{layer}/kernel/u']
+  sigma = _power_iteration_sigma(kernel, u)
+  singular_values = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)
+  # The layer's effective weight is kernel / sigma: its largest singular value is ~1.
+  assert singular_values[0] > 4.0
+  assert singular_values[0] / sigma == pytest.approx(1.0, abs=1e-3)
+
+
+def test_spectral_norm_makes_linear_critic_one_lipschitz():
+  # With no hidden layer the MLP critic is x -> w.x + b; its input gradient is the
+  # normalised weight, whose norm must be 1 once the power iteration has run.
+  _, discriminator = models.make_models(
+      _model_config(name='mlp', hidden_dims=(), spectral_norm=True), (4, 4, 1))
+  x = _data((4, 4, 1))
+  variables = _init(discriminator, x)
+  _, updates = discriminator.apply(variables, x, train=True, mutable=['batch_stats'])
+  variables = {'params': variables['params'], **updates}
+  grads = jax.grad(lambda inputs: jnp.sum(discriminator.apply(variables, inputs, train=False)))(x)
+  norms = np.linalg.norm(np.asarray(grads).reshape(BATCH, -1), axis=1)
+  np.testing.assert_allclose(norms, 1.0, rtol=1e-5)
+
+
+def test_batch_norm_statistics_update_only_when_mutable():
+  generator, g_vars = _generator('dcgan', (28, 28, 1))
+  z = _noise()
+  fake, g_updates = generator.apply(g_vars, z, train=True, mutable=['batch_stats'])
+  for before, after in zip(jax.tree.leaves(g_vars['batch_stats']),
+                           jax.tree.leaves(g_updates['batch_stats'])):
+    assert not np.allclose(before, after)
+  # Eval mode normalises with the running statistics, so it computes something else.
+  assert not np.allclose(generator.apply(g_vars, z, train=False), fake)
+
+  discriminator, d_vars = _discriminator('dcgan', (28, 28, 1), False)
+  assert 'BatchNorm_0' in d_vars['batch_stats']  # On the second conv; not on the first.
+  logits, d_updates = discriminator.apply(d_vars, fake, train=True, mutable=['batch_stats'])
+  assert logits.shape == (BATCH,) and np.all(np.isfinite(logits))
+  mean = d_updates['batch_stats']['BatchNorm_0']['mean']
+  assert not np.allclose(mean, d_vars['batch_stats']['BatchNorm_0']['mean'])
+  _, no_bn = models.make_models(_model_config(name='dcgan', d_batch_norm=False), (28, 28, 1))
+  assert 'batch_stats' not in jax.eval_shape(lambda x: _init(no_bn, x), fake)
+
+
+def test_models_are_jittable():
+  generator, g_vars = _generator('mlp', (2,))
+  discriminator, d_vars = _discriminator('mlp', (2,), False)
+  z = _noise()
+  score = jax.jit(lambda z: discriminator.apply(d_vars, generator.apply(g_vars, z, train=False),
+                                                train=False))
+  eager = discriminator.apply(d_vars, generator.apply(g_vars, z, train=False), train=False)
+  np.testing.assert_allclose(score(z), eager, rtol=1e-6)
+
+
+def test_unknown_model_name():
+  with pytest.raises(ValueError, match=r"model\.name='gan'.*dcgan, mlp"):
+    models.make_models(_model_config(name='gan'), (8, 8, 1))
+
+
+def test_unknown_activation():
+  with pytest.raises(ValueError, match=r"model\.activation='swish'.*leaky_relu"):
+    models.make_models(_model_config(name='mlp', activation='swish'), (2,))
+
+
+def test_dcgan_on_points_points_to_mlp():
+  with pytest.raises(ValueError, match=r'point data.*model\.name=mlp'):
+    models.make_models(_model_config(name='dcgan'), (2,))
+
+
+@pytest.mark.parametrize('shape', [(7, 7, 1), (6, 6, 3), (8, 5, 1), (2, 2, 1)])
+def test_dcgan_rejects_sizes_it_cannot_fit(shape):
+  with pytest.raises(ValueError, match=r'cannot fit images of shape'):
+    models.make_models(_model_config(name='dcgan'), shape)
+
+
+@pytest.mark.parametrize('name', ['mlp', 'dcgan'])
+@pytest.mark.parametrize('shape', [(8, 8), (0,), (1, 8, 8, 1)])
+def test_rejects_shapes_that_are_neither_images_nor_points(name, shape):
+  with pytest.raises(ValueError, match=r'neither an image'):
+    models.make_models(_model_config(name=name), shape)
