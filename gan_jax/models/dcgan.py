@@ -8,8 +8,9 @@ doubling the channels, then one Dense to a logit. Every weight starts from N(0, 
 and every BatchNorm scale from N(1, 0.02), as in the paper and its reference code.
 
 The number of up/down-samplings n is how often H and W can be halved while staying
-even and at least 4 (8 -> 1, 28 -> 2, 32 -> 3, 64 -> 4), so the same config trains on
-8x8 digits, MNIST, CIFAR-10 and 64x64 images.
+even and at least 4 (28 -> 2, 32 -> 3, 64 -> 4), so the same config trains on MNIST,
+CIFAR-10 and 64x64 images. Small images go down to 2x2 to get at least two layers per
+player (8 -> 2): with one, the 8x8 discriminator is a single convolution and too weak.
 """
 
 import flax.linen as nn
@@ -22,10 +23,10 @@ _KERNEL = (4, 4)
 _STRIDES = (2, 2)
 
 
-def _halvings(size: int) -> int:
-  """How many times `size` halves exactly while the result stays at least 4."""
+def _halvings(size: int, smallest: int) -> int:
+  """How many times `size` halves exactly while the result stays at least `smallest`."""
   count = 0
-  while size % 2 == 0 and size // 2 >= 4:
+  while size % 2 == 0 and size // 2 >= smallest:
     size //= 2
     count += 1
   return count
@@ -37,7 +38,10 @@ def num_resamplings(data_shape: tuple) -> int:
     raise ValueError(f'config.model.name=dcgan needs images (H, W, C) but data_shape='
                      f'{tuple(data_shape)} is point data; use model.name=mlp.')
   height, width, _ = data_shape
-  count = min(_halvings(int(height)), _halvings(int(width)))
+  height, width = int(height), int(width)
+  count = min(_halvings(height, 4), _halvings(width, 4))
+  if count < 2:
+    count = min(_halvings(height, 2), _halvings(width, 2), 2)
   if count == 0:
     raise ValueError(f'config.model.name=dcgan cannot fit images of shape {tuple(data_shape)}: '
                      'H and W must be even with H/2 and W/2 at least 4 (e.g. 8, 28, 32, 64); '
