@@ -124,7 +124,7 @@ def train_and_evaluate(config, workdir: str):
     metric_writer.write_image(step, 'samples', picture)
 
   num_steps = config.num_train_steps
-  metric_writer = writers.MetricWriter(workdir, enabled=is_writer)
+  metric_writer = writers.MetricWriter(workdir, enabled=is_writer, resume_step=start_step)
   window = _MetricWindow()
   progress = tqdm.tqdm(total=num_steps, initial=start_step, disable=not is_writer,
                        desc='train', dynamic_ncols=True)

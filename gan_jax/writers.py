@@ -38,14 +38,15 @@ class MetricWriter:
   flushes it, so a crashed run keeps everything logged before the crash. Non-finite
   values are written as JSON `null` (JSON has no NaN or Infinity; `read_metrics` turns
   them back into NaN); TensorBoard receives them unchanged. The file is opened for
-  appending, so a resumed run continues it; steps replayed after resuming from an earlier
-  checkpoint then appear twice, and `read_metrics` keeps the later record.
+  appending, so a resumed run continues it. Pass `resume_step` when resuming from a
+  checkpoint: records after it (which the run is about to replay) are dropped from the
+  file and purged from TensorBoard, so every step appears once.
 
   With `enabled=False`, as on every process but the first of a multi-host run, every
   method does nothing and nothing is created on disk, so callers need no `if`.
   """
 
-  def __init__(self, workdir, enabled: bool = True):
+  def __init__(self, workdir, enabled: bool = True, resume_step: int | None = None):
     self.workdir = os.path.abspath(os.fspath(workdir))
     self.enabled = enabled
     self._jsonl = None
@@ -54,10 +55,13 @@ class MetricWriter:
       os.makedirs(self.workdir, exist_ok=True)
       path = os.path.join(self.workdir, METRICS_FILE)
       _drop_torn_line(path)
+      if resume_step is not None:
+        _drop_records_after(path, resume_step)
       self._jsonl = open(path, 'a', encoding='utf-8')  # pylint: disable=consider-using-with
       # Events also reach the disk every 30 s, not only at close, for a live TensorBoard.
       self._tensorboard = tensorboardX.SummaryWriter(
-          logdir=os.path.join(self.workdir, TENSORBOARD_DIR), flush_secs=30)
+          logdir=os.path.join(self.workdir, TENSORBOARD_DIR), flush_secs=30,
+          purge_step=None if resume_step is None else resume_step + 1)
 
   def write_scalars(self, step: int, scalars: dict) -> None:
     """Logs `scalars` (name -> number, including 0-d arrays) at `step`."""
@@ -131,6 +135,18 @@ def _drop_torn_line(path: str) -> None:
     data = f.read()
     if data and not data.endswith(b'\n'):
       f.truncate(data.rfind(b'\n') + 1)
+
+
+def _drop_records_after(path: str, step: int) -> None:
+  """Rewrites the metrics file without records after `step` (atomically: temp + rename)."""
+  if not os.path.exists(path):
+    return
+  with open(path, encoding='utf-8') as f:
+    lines = [line for line in f if line.strip() and json.loads(line)['step'] <= step]
+  temporary = f'{path}.{uuid.uuid4().hex}.tmp'
+  with open(temporary, 'w', encoding='utf-8') as f:
+    f.writelines(lines)
+  os.replace(temporary, path)
 
 
 def read_metrics(workdir) -> list[dict]:

@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import shutil
 
 import jax
 import numpy as np
@@ -40,6 +41,16 @@ def test_resume_is_exact(tmp_path):
       tiny_config(num_train_steps=4, checkpoint_every_steps=2), str(tmp_path / 'b'))
   for a, b in zip(_leaves(straight), _leaves(resumed)):
     np.testing.assert_array_equal(a, b)
+
+
+def test_resume_from_an_earlier_checkpoint_logs_each_step_once(tmp_path):
+  train.train_and_evaluate(tiny_config(num_train_steps=3, checkpoint_every_steps=2,
+                                       keep_checkpoints=2), str(tmp_path))
+  # Lose the final checkpoint, as a crash after step 3's log line would.
+  shutil.rmtree(tmp_path / 'checkpoints' / '3')
+  train.train_and_evaluate(tiny_config(num_train_steps=4), str(tmp_path))
+  lines = [json.loads(l) for l in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
+  assert [l['step'] for l in lines] == [1, 2, 3, 4]
 
 
 def test_load_run_samples_from_the_ema_generator(tmp_path):
