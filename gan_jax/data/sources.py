@@ -12,6 +12,7 @@ with one vectorised operation, which is what keeps the pipeline far below a
 millisecond per batch.
 """
 
+import abc
 import functools
 import gzip
 import math
@@ -30,7 +31,7 @@ _IDX_IMAGES_MAGIC = 2051
 _IDX_LABELS_MAGIC = 2049
 
 
-class DataSource:
+class DataSource(abc.ABC):
   """Base class of every source: random access plus a vectorised batch read."""
 
   is_image: bool = True
@@ -40,11 +41,13 @@ class DataSource:
   # reads such a source in order instead of shuffling and repeating it.
   is_stream: bool = False
 
+  @abc.abstractmethod
   def __len__(self) -> int:
-    raise NotImplementedError
+    """Number of examples (STREAM_LENGTH for fresh-samples sources)."""
 
+  @abc.abstractmethod
   def __getitem__(self, index: int) -> dict:
-    raise NotImplementedError
+    """Example `index` as {'x': raw array, 'y': np.int32 label or -1}."""
 
   def gather(self, indices: np.ndarray, image_fn=None) -> dict:
     """The examples at `indices`, stacked: {'x': (B, ...), 'y': int32 (B,)}.
