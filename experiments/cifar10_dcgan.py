@@ -15,4 +15,9 @@ def get_config():
   config.num_train_steps = 50_000
   config.sample_every_steps = 2500
   config.checkpoint_every_steps = 5000
+  # FID-10k against 10,000 training images, with the TTUR/pytorch-fid InceptionV3.
+  config.eval.metrics = ('fid', 'kid', 'inception_score', 'precision_recall')
+  config.eval.extractor = 'inception_v3'
+  config.eval.num_samples = 10_000
+  config.eval.every_steps = 10_000
   return config

@@ -12,4 +12,8 @@ def get_config():
   config = get_base_config()
   config.data.name = 'digits'
   config.model.name = 'dcgan'
+  config.eval.metrics = ('fid', 'kid', 'precision_recall', 'density_coverage',
+                         'inception_score', 'class_coverage', 'detectability')
+  config.eval.extractor = 'digits8'  # LeNet-style classifier shipped with the package.
+  config.eval.num_samples = 2000
   return config

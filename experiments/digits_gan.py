@@ -11,4 +11,8 @@ def get_config():
   config.model.hidden_dims = (256, 256)
   config.model.activation = 'leaky_relu'
   config.num_train_steps = 3000
+  config.eval.metrics = ('fid', 'kid', 'precision_recall', 'density_coverage',
+                         'inception_score', 'class_coverage', 'detectability')
+  config.eval.extractor = 'digits8'  # LeNet-style classifier shipped with the package.
+  config.eval.num_samples = 2000
   return config

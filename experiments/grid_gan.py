@@ -21,4 +21,7 @@ def get_config():
   config.sample_every_steps = 2000
   config.checkpoint_every_steps = 5000
   config.num_grid_samples = 2500
+  config.eval.metrics = ('mode_coverage', 'detectability')
+  config.eval.primary = 'mode_kl'
+  config.eval.num_samples = 2500  # The VEEGAN protocol.
   return config

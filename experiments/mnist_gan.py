@@ -15,4 +15,9 @@ def get_config():
   config.num_train_steps = 20_000
   config.sample_every_steps = 2000
   config.checkpoint_every_steps = 5000
+  config.eval.metrics = ('fid', 'kid', 'precision_recall', 'density_coverage',
+                         'inception_score', 'class_coverage')
+  config.eval.extractor = 'mnist28'
+  config.eval.num_samples = 10_000
+  config.eval.every_steps = 5000
   return config

@@ -68,6 +68,22 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.optim.warmup_steps = 0  # Linear warm-up steps before the schedule.
   config.optim.ema_decay = 0.999  # EMA of the generator's weights (0 = off: samples use raw weights).
 
+  config.eval = ml_collections.ConfigDict()
+  # Metrics computed on the EMA generator during training and by `gan_jax.evaluate`:
+  # fid, kid, inception_score, precision_recall, density_coverage, class_coverage,
+  # mode_coverage (2-D mixtures), detectability. Empty = no evaluation.
+  config.eval.metrics = ()
+  config.eval.every_steps = 0  # Evaluate every this many steps (0 = only at the end).
+  config.eval.num_samples = 2000  # Generated samples per evaluation.
+  config.eval.num_real = 10_000  # Real examples for the reference statistics (capped at the dataset).
+  config.eval.extractor = ''  # Feature network: digits8 | mnist28 | inception_v3 ('' = none).
+  config.eval.extractor_weights = ''  # Weights file of the extractor ('' = its packaged/cached default).
+  config.eval.primary = ''  # Metric that picks the best checkpoint ('' = the first one listed).
+  config.eval.batch_size = 500  # Generation and feature-extraction batch.
+  config.eval.cache_dir = ''  # Reference-statistics cache ('' = ~/.cache/gan_jax/reference_stats).
+  config.eval.kid_subsets = 100  # KID: number of subsets (torch-fidelity's default).
+  config.eval.kid_subset_size = 1000  # KID: examples per subset (capped at the set sizes).
+
   # Experiments may change any field but not add one: a misspelt field is an error.
   config.lock()
   return config

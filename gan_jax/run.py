@@ -28,7 +28,8 @@ class Run:
   meta: dict
 
   def __post_init__(self):
-    self._sample = step_lib.make_sample_fn(self.config, self.data_shape)
+    # The jitted `sample_fn(state, z)`, for callers that bring their own noise.
+    self.sample_fn = step_lib.make_sample_fn(self.config, self.data_shape)
 
   def sample(self, num: int, seed: int = 0) -> np.ndarray:
     """`num` samples from the EMA generator (the raw one when EMA is off), in data space.
@@ -37,7 +38,7 @@ class Run:
     same samples.
     """
     z = jax.random.normal(jax.random.PRNGKey(seed), (num, self.config.model.latent_dim))
-    return np.asarray(self._sample(self.state, z))
+    return np.asarray(self.sample_fn(self.state, z))
 
 
 def load_run(workdir: str, step: int | None = None) -> Run:
@@ -56,7 +57,7 @@ def load_run(workdir: str, step: int | None = None) -> Run:
       raise ValueError(f'{directory} has no checkpoint for step {step}; it has {steps}.')
     config, meta = checkpointer.restore_metadata(step)
     data_shape = tuple(meta['data_shape'])
-    mesh = parallel.make_mesh(jax.devices()[:1])
+    mesh = parallel.make_mesh()
     state, _, _, _ = checkpointer.restore(
         step, state_lib.abstract_state(config, data_shape, mesh))
   finally:

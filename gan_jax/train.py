@@ -17,6 +17,7 @@ import tqdm
 
 from gan_jax import checkpoint as checkpoint_lib
 from gan_jax import data
+from gan_jax import evaluation
 from gan_jax import parallel
 from gan_jax import state as state_lib
 from gan_jax import step as step_lib
@@ -123,6 +124,27 @@ def train_and_evaluate(config, workdir: str):
       picture = writers.save_image_grid(samples, path)
     metric_writer.write_image(step, 'samples', picture)
 
+  evaluator = evaluation.make_evaluator(config, source)
+  best_checkpointer = best_key = best_value = None
+  if evaluator is not None:
+    best_key = evaluation.evaluator_lib.primary_key(config.eval)
+    best_checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'best'), keep=1)
+    if best_checkpointer.latest_step() is not None:
+      best_value = best_checkpointer.restore_metadata(best_checkpointer.latest_step())[1].get(
+          'best_value')
+
+  def evaluate(step: int) -> None:
+    nonlocal best_value
+    results, seconds = evaluator.evaluate(
+        lambda num: evaluation.generate_samples(sample, state, num, config, mesh))
+    metric_writer.write_scalars(step, {**{f'eval/{k}': v for k, v in results.items()},
+                                       **{f'eval_seconds/{k}': v for k, v in seconds.items()}})
+    tqdm.tqdm.write(f'step {step}: ' + ', '.join(f'{k}={v:.4g}' for k, v in results.items()))
+    if evaluation.evaluator_lib.is_improvement(best_key, results[best_key], best_value):
+      best_value = float(results[best_key])
+      best_checkpointer.save(step, state, pipeline.get_state(), config,
+                             dict(meta, best_key=best_key, best_value=best_value))
+
   num_steps = config.num_train_steps
   metric_writer = writers.MetricWriter(workdir, enabled=is_writer, resume_step=start_step)
   window = _MetricWindow()
@@ -153,7 +175,9 @@ def train_and_evaluate(config, workdir: str):
       log_now = step % config.log_every_steps == 0 or is_last
       sample_now = step % config.sample_every_steps == 0 or is_last
       save_now = step % config.checkpoint_every_steps == 0 or is_last
-      if log_now or sample_now or save_now:
+      eval_now = evaluator is not None and (
+          is_last or (config.eval.every_steps and step % config.eval.every_steps == 0))
+      if log_now or sample_now or save_now or eval_now:
         record(*pending)
         pending = None
       if log_now:
@@ -163,10 +187,14 @@ def train_and_evaluate(config, workdir: str):
                              steps_s=f'{scalars["steps_per_sec"]:.1f}')
       if sample_now:
         write_samples(step)
+      if eval_now:
+        evaluate(step)
       if save_now:
         checkpointer.save(step, state, pipeline.get_state(), config, meta)
   finally:
     pipeline.close()
+    if best_checkpointer is not None:
+      best_checkpointer.close()
     progress.close()
     metric_writer.close()
     checkpointer.close()

@@ -8,6 +8,7 @@ from gan_jax import data
 from gan_jax import losses
 from gan_jax import models
 from gan_jax import optim
+from gan_jax.metrics import evaluator
 
 
 def _check_name(field: str, value: str, known) -> None:
@@ -37,5 +38,6 @@ def validate_config(config) -> None:
   for field in ('gradient_penalty', 'r1', 'clip_weights'):
     if config.loss[field] < 0:
       raise ValueError(f'config.loss.{field}={config.loss[field]} must be >= 0.')
+  evaluator.check_eval_config(config.eval)
   if not 0.0 <= config.optim.ema_decay < 1.0:
     raise ValueError(f'config.optim.ema_decay={config.optim.ema_decay} must be in [0, 1).')

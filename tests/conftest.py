@@ -13,6 +13,10 @@ os.environ.setdefault('JAX_PLATFORMS', 'cpu')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 import pathlib  # noqa: E402
+import tempfile  # noqa: E402
+
+# Reference statistics and downloaded weights go to a throw-away cache, not the user's.
+os.environ['GAN_JAX_CACHE'] = tempfile.mkdtemp(prefix='gan_jax_test_cache_')
 
 import pytest  # noqa: E402
 

@@ -21,6 +21,13 @@ def shrink(config, num_steps: int = 2):
   config.checkpoint_every_steps = num_steps
   config.num_grid_samples = 4
   config.data.num_examples = 256
+  config.eval.num_samples = 64
+  config.eval.num_real = 256
+  config.eval.kid_subsets = 5
+  config.eval.kid_subset_size = 32
+  if config.eval.extractor == 'inception_v3':
+    # Its weights cannot be downloaded here; tests/test_features_inception.py covers it.
+    config.eval.metrics = ()
   return config
 
 

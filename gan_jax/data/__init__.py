@@ -6,8 +6,9 @@ it into an endless, resumable iterator of preprocessed batches for one process.
 """
 
 from gan_jax.data.pipeline import make_pipeline
+from gan_jax.data.pipeline import read_examples
 from gan_jax.data.sources import SOURCES
 from gan_jax.data.sources import make_source
 from gan_jax.data.sources import mixture_means
 
-__all__ = ['SOURCES', 'make_pipeline', 'make_source', 'mixture_means']
+__all__ = ['SOURCES', 'make_pipeline', 'make_source', 'mixture_means', 'read_examples']

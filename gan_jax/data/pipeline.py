@@ -185,3 +185,14 @@ def make_pipeline(source, data_config, batch_size: int, seed: int, shard_index: 
   reader = BatchReader(source, batch_size, seed, shard_index, shard_count,
                        data_config.image_size, data_config.random_flip)
   return Pipeline(reader, element_shape, data_config.num_workers)
+
+
+def read_examples(source, data_config, count: int, seed: int) -> dict:
+  """`count` distinct examples (all of them if fewer), preprocessed as in training, unflipped.
+
+  The reference set of evaluation metrics: a seeded random subset, so that it does not
+  follow the source's (often class-sorted) order, and the same for every checkpoint.
+  """
+  count = min(int(count), len(source))
+  reader = BatchReader(source, count, seed, 0, 1, data_config.image_size, random_flip=False)
+  return reader[0]

@@ -1,0 +1,86 @@
+"""Glue between a run and the metrics: real examples from the config, samples from a state.
+
+`make_evaluator(config)` builds the `metrics.evaluator.Evaluator` that a config's
+`eval` section describes; `generate_samples` draws evaluation samples from a state in
+jitted, sharded batches with fixed noise, so every checkpoint is scored on the same z.
+"""
+
+import os
+
+import jax
+import numpy as np
+
+from gan_jax import data
+from gan_jax import parallel
+from gan_jax.metrics import evaluator as evaluator_lib
+
+# Fields of `config.data` that decide what the reference examples are.
+_DATA_FIELDS = ('name', 'split', 'tfds_name', 'data_dir', 'path', 'labels_path',
+                'image_size', 'grayscale', 'num_modes', 'radius', 'std', 'num_examples',
+                'fresh_samples')
+
+
+def _file_fingerprint(path: str):
+  """Size and modification time of a data file or folder, so edits invalidate the cache."""
+  if not path or not os.path.exists(path):
+    return None
+  stat = os.stat(path)
+  return [os.path.abspath(path), stat.st_size, stat.st_mtime_ns]
+
+
+def reference_key(config) -> dict:
+  """What identifies a run's reference set: dataset, split, preprocessing, subset, seed."""
+  key = {field: config.data[field] for field in _DATA_FIELDS}
+  key['path'] = _file_fingerprint(config.data.path)
+  key['labels_path'] = _file_fingerprint(config.data.labels_path)
+  key['num_real'] = int(config.eval.num_real)
+  key['seed'] = int(config.seed)
+  return key
+
+
+def make_evaluator(config, source=None):
+  """The Evaluator for `config.eval`, or None when no metric is listed.
+
+  `source` is the run's data source when the caller already has it (training);
+  otherwise it is built from `config.data` only if the reference is not cached.
+  """
+  if not config.eval.metrics:
+    return None
+  evaluator_lib.check_eval_config(config.eval)
+
+  def real_examples():
+    nonlocal source
+    if source is None:
+      source = data.make_source(config.data, config.seed)
+    return data.read_examples(source, config.data, config.eval.num_real, config.seed)
+
+  extractor = None
+  if any(m in evaluator_lib.NEEDS_EXTRACTOR for m in config.eval.metrics):
+    # Imported on use: the extractors pull in Inception's definition.
+    from gan_jax.metrics import features  # pylint: disable=g-import-not-at-top
+    extractor = features.get_extractor(config.eval.extractor,
+                                       config.eval.extractor_weights or None)
+  mixture = None
+  if config.data.name in ('ring', 'grid'):
+    mixture = (data.mixture_means(config.data), float(config.data.std))
+  return evaluator_lib.Evaluator(config.eval, real_examples, reference_key(config),
+                                 extractor=extractor, mixture=mixture)
+
+
+def generate_samples(sample_fn, state, num: int, config, mesh=None) -> np.ndarray:
+  """`num` samples of `sample_fn(state, z)` from the evaluation noise of `config`.
+
+  The noise is the same for every call with the same config (seeded from `config.seed`
+  and the batch index), so scores of different checkpoints are comparable. Batches are
+  split over `mesh` when they divide evenly.
+  """
+  mesh = parallel.make_mesh() if mesh is None else mesh
+  batch = min(int(config.eval.batch_size), num)
+  sharding = (parallel.batch_sharded(mesh) if batch % mesh.devices.size == 0
+              else parallel.replicated(mesh))
+  key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 2)
+  chunks = []
+  for index, start in enumerate(range(0, num, batch)):
+    z = jax.random.normal(jax.random.fold_in(key, index), (batch, config.model.latent_dim))
+    chunks.append(sample_fn(state, jax.device_put(z, sharding)))
+  return np.concatenate([np.asarray(c) for c in chunks])[:num]
