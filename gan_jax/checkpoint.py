@@ -10,7 +10,21 @@ import os
 import ml_collections
 import orbax.checkpoint as ocp
 
+from gan_jax import default_config
+
 STATE, DATA, CONFIG, META = 'state', 'data', 'config', 'meta'
+
+
+def config_from_dict(saved: dict) -> ml_collections.ConfigDict:
+  """A saved config laid over today's base config.
+
+  Fields added to gan_jax since the run was saved take their defaults, and JSON's lists
+  become the tuples the base config declares.
+  """
+  config = default_config.get_base_config()
+  with config.unlocked():
+    config.update(saved)
+  return config
 
 
 class Checkpointer:
@@ -71,7 +85,7 @@ class Checkpointer:
     """(config, meta) of checkpoint `step`, without reading the arrays."""
     restored = self._manager.restore(step, args=ocp.args.Composite(**{
         CONFIG: ocp.args.JsonRestore(), META: ocp.args.JsonRestore()}))
-    return ml_collections.ConfigDict(restored[CONFIG]), restored[META]
+    return config_from_dict(restored[CONFIG]), restored[META]
 
   def wait(self) -> None:
     """Blocks until any asynchronous save has finished."""

@@ -39,8 +39,15 @@ def _squared_distances(x: jax.Array, y: jax.Array) -> jax.Array:
 @functools.partial(jax.jit, static_argnames='k')
 def _kth_smallest(block: jax.Array, points: jax.Array, k: int) -> jax.Array:
   """Squared distance from each row of `block` to its (k+1)-th nearest row of `points`."""
-  neg_smallest, _ = jax.lax.top_k(-_squared_distances(block, points), k + 1)
-  return -neg_smallest[:, -1]
+  # k passes that each knock out one row minimum, then a final minimum: exact (ties are
+  # removed one at a time) and, for the small k used here, 13x faster on a CPU than
+  # `lax.top_k`, which XLA:CPU lowers to a sort of every row (1.8 s vs 0.14 s measured
+  # for 1024 x 10,000 distances).
+  distances = _squared_distances(block, points)
+  rows = jnp.arange(distances.shape[0])
+  for _ in range(k):
+    distances = distances.at[rows, jnp.argmin(distances, axis=1)].set(jnp.inf)
+  return jnp.min(distances, axis=1)
 
 
 def _radii(points: jax.Array, k: int, block_size: int) -> jax.Array:
