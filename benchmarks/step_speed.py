@@ -2,7 +2,8 @@
 
   python benchmarks/step_speed.py --config=experiments/digits_dcgan.py [--seconds=20]
 
-The step is timed on device-resident batches of the experiment's data shape, so the
+With `--config.steps_per_call=K`, each call runs K steps (`lax.scan`); fresh-sample 2-D
+mixtures with `data.draw_on_device` draw their data inside the step. The step is timed on device-resident batches of the experiment's data shape, so the
 figure is the compiled training step itself (data loading is measured separately, and
 TFDS datasets need not be prepared to benchmark their models). Any config field can be
 overridden as in `gan_jax.main`.
@@ -22,6 +23,7 @@ from gan_jax import data
 from gan_jax import parallel
 from gan_jax import state as state_lib
 from gan_jax import step as step_lib
+from gan_jax.data import on_device
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Experiment config file.')
 _SECONDS = flags.DEFINE_float('seconds', 20.0, 'Length of the timed window.')
@@ -41,6 +43,19 @@ def data_shape_of(config) -> tuple:
   return tuple(int(d) for d in pipeline.element_shape)
 
 
+def _flops_per_step(config, mesh, shape, state, batch, per_call: int) -> float:
+  """XLA's cost analysis of ONE step (it counts a scan's body once, not per iteration)."""
+  if per_call > 1:
+    batch = None if batch is None else jax.tree.map(lambda x: x[0], batch)
+    single = step_lib.make_train_step(config, mesh, shape)
+    compiled = single.lower(state, batch).compile()
+  else:
+    compiled = step_lib.make_train_step(config, mesh, shape).lower(state, batch).compile()
+  cost = compiled.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  return float(cost.get('flops', float('nan'))) if cost else float('nan')
+
+
 def main(argv):
   del argv
   config = _CONFIG.value
@@ -48,15 +63,21 @@ def main(argv):
   shape = data_shape_of(config)
   rng = np.random.default_rng(0)
   rows = config.batch_size * config.loss.n_critic
-  batch = parallel.global_batch(
-      {'x': rng.uniform(-1, 1, (rows, *shape)).astype(np.float32),
-       'y': np.zeros((rows,), np.int32)}, mesh)
+  per_call = int(config.steps_per_call)
+  lead = (per_call,) if per_call > 1 else ()
+  if on_device.make_device_sampler(config.data) is not None:
+    batch = None  # The step draws its own data (fresh-sample 2-D mixtures).
+  else:
+    batch = parallel.global_batch(
+        {'x': rng.uniform(-1, 1, (*lead, rows, *shape)).astype(np.float32),
+         'y': np.zeros((*lead, rows), np.int32)}, mesh, stacked=per_call > 1)
   state = state_lib.create_state(config, shape, mesh)
-  train_step = step_lib.make_train_step(config, mesh, shape)
+  train_step = step_lib.make_train_step(config, mesh, shape, per_call)
 
   start = time.perf_counter()
   compiled = train_step.lower(state, batch).compile()
   compile_s = time.perf_counter() - start
+  flops_per_step = _flops_per_step(config, mesh, shape, state, batch, per_call)
 
   for _ in range(_WARMUP.value):
     state, metrics = compiled(state, batch)
@@ -68,16 +89,19 @@ def main(argv):
     for _ in range(10):
       state, metrics = compiled(state, batch)
     jax.block_until_ready(metrics)
-    steps += 10
+    steps += 10 * per_call
   elapsed = time.perf_counter() - start
 
   print(json.dumps({
       'config': config.data.tfds_name or config.data.name, 'model': config.model.name,
       'data_shape': list(shape), 'batch_size': config.batch_size,
-      'n_critic': config.loss.n_critic, 'devices': jax.device_count(),
+      'n_critic': config.loss.n_critic, 'steps_per_call': per_call,
+      'devices': jax.device_count(),
       'platform': jax.devices()[0].platform, 'compile_s': round(compile_s, 3),
       'steps': steps, 'steps_per_sec': round(steps / elapsed, 2),
       'examples_per_sec': round(steps * rows / elapsed, 1),
+      'flops_per_step': flops_per_step,
+      'gflops_per_sec': round(flops_per_step * steps / elapsed / 1e9, 2),
   }))
 
 

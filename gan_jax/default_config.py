@@ -22,6 +22,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.keep_checkpoints = 3  # Checkpoints kept in `workdir/checkpoints`.
   config.num_grid_samples = 64  # Samples in each PNG grid or scatter plot.
   config.distributed = False  # Call jax.distributed.initialize() (multi-host runs).
+  config.steps_per_call = 1  # Train steps per jitted call (a lax.scan); the loop falls back to 1 near log points.
 
   config.data = ml_collections.ConfigDict()
   config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder.
@@ -38,6 +39,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.std = 0.01  # ring/grid: standard deviation of each mode.
   config.data.num_examples = 100_000  # ring/grid: size of the fixed sampled set.
   config.data.fresh_samples = False  # ring/grid: draw new samples every batch instead.
+  config.data.draw_on_device = False  # ring/grid with fresh_samples: draw inside the step (no host pipeline).
   config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
 
   config.model = ml_collections.ConfigDict()
@@ -49,6 +51,12 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.activation = 'leaky_relu'  # mlp: relu | leaky_relu | elu | gelu | tanh | silu.
   config.model.d_batch_norm = True  # dcgan: BatchNorm in the discriminator.
   config.model.spectral_norm = False  # Spectral normalization on the discriminator's layers.
+  config.model.g_hidden_dims = ()  # mlp: generator widths (() = hidden_dims).
+  config.model.d_hidden_dims = ()  # mlp: discriminator widths (() = hidden_dims).
+  config.model.g_batch_norm = False  # mlp: BatchNorm after each generator hidden layer (before the activation), as in PacGAN.
+  config.model.d_activation = ''  # mlp: discriminator activation ('' = activation); 'maxout' for maxout units.
+  config.model.maxout_pieces = 5  # mlp: linear pieces per maxout unit (d_activation='maxout').
+  config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()
   config.loss.name = 'non_saturating'  # minimax | non_saturating | wasserstein | hinge | least_squares.
@@ -56,6 +64,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.loss.gradient_penalty = 0.0  # WGAN-GP weight (lambda), at random interpolates.
   config.loss.r1 = 0.0  # R1 weight (gamma); the penalty added is gamma/2 * E|grad D(x)|^2.
   config.loss.clip_weights = 0.0  # Clip discriminator weights to [-c, c] after each update (0 = off).
+
+  # Remedies against mode collapse that act on what the discriminator sees or on how the
+  # generator's loss is formed; each works with any model and loss.
+  config.stabilize = ml_collections.ConfigDict()
+  config.stabilize.unroll_steps = 0  # Unrolled GAN (Metz et al. 2016): look-ahead D updates k (0 = off).
+  config.stabilize.pack = 1  # PacGAN (Lin et al. 2018): D judges m samples concatenated (1 = off).
+  config.stabilize.diffaugment = ''  # DiffAugment policy (Zhao et al. 2020), e.g. 'color,translation,cutout'.
 
   config.optim = ml_collections.ConfigDict()
   config.optim.name = 'adam'  # adam | rmsprop | sgd.

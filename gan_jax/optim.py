@@ -32,12 +32,19 @@ def make_schedule(optim_config, lr: float, num_steps: int) -> optax.Schedule:
   return optax.join_schedules([optax.linear_schedule(0.0, lr, warmup), main], [warmup])
 
 
-def make_optimizer(optim_config, lr: float, num_steps: int) -> optax.GradientTransformation:
-  """The optax optimizer named by `optim_config.name` with a schedule peaking at `lr`."""
+def make_optimizer(optim_config, lr: float, num_steps: int,
+                   differentiable: bool = False) -> optax.GradientTransformation:
+  """The optax optimizer named by `optim_config.name` with a schedule peaking at `lr`.
+
+  `differentiable` makes the update safe to differentiate through (unrolled GANs):
+  Adam then adds a tiny `eps_root` under its square root, whose derivative is infinite
+  at a zero second moment (any parameter with a zero gradient); RMSProp already does.
+  """
   name = optim_config.name
   schedule = make_schedule(optim_config, lr, num_steps)
   if name == 'adam':
-    return optax.adam(schedule, b1=optim_config.b1, b2=optim_config.b2)
+    return optax.adam(schedule, b1=optim_config.b1, b2=optim_config.b2,
+                      eps_root=1e-8 if differentiable else 0.0)
   if name == 'rmsprop':
     return optax.rmsprop(schedule)
   if name == 'sgd':
@@ -49,5 +56,7 @@ def make_optimizers(config) -> tuple[optax.GradientTransformation, optax.Gradien
   """(generator, discriminator) optimizers for a run's config."""
   steps = int(config.num_train_steps)
   g_tx = make_optimizer(config.optim, config.optim.g_lr, steps)
-  d_tx = make_optimizer(config.optim, config.optim.d_lr, steps * int(config.loss.n_critic))
+  # The generator of an unrolled GAN differentiates through the discriminator's updates.
+  d_tx = make_optimizer(config.optim, config.optim.d_lr, steps * int(config.loss.n_critic),
+                        differentiable=config.stabilize.unroll_steps > 0)
   return g_tx, d_tx

@@ -34,6 +34,11 @@ def batch_sharded(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
 
 
+def stacked_batch_sharded(mesh: Mesh) -> NamedSharding:
+  """Sharding of K stacked batches (K, B, ...): split along the example axis, B."""
+  return NamedSharding(mesh, PartitionSpec(None, DATA_AXIS))
+
+
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
   """Raises unless the global batch splits evenly over the devices and the processes."""
   num_devices = mesh.devices.size
@@ -47,8 +52,11 @@ def check_batch_size(batch_size: int, mesh: Mesh) -> None:
         f'({jax.process_count()}).')
 
 
-def global_batch(local_batch: dict, mesh: Mesh) -> dict:
-  """Assembles each process's slice of the batch into one globally sharded array per key."""
-  sharding = batch_sharded(mesh)
+def global_batch(local_batch: dict, mesh: Mesh, stacked: bool = False) -> dict:
+  """Assembles each process's slice of the batch into one globally sharded array per key.
+
+  With `stacked`, every array is K batches (K, B_local, ...) split along its second axis.
+  """
+  sharding = stacked_batch_sharded(mesh) if stacked else batch_sharded(mesh)
   return {k: jax.make_array_from_process_local_data(sharding, np.asarray(v))
           for k, v in local_batch.items()}

@@ -15,6 +15,7 @@ from flax import struct
 
 from gan_jax import models as models_lib
 from gan_jax import optim
+from gan_jax import packing
 from gan_jax import parallel
 
 PyTree = Any
@@ -46,7 +47,8 @@ def init_state(config, data_shape: tuple, key: jax.Array) -> GANState:
   g_key, d_key, state_key = jax.random.split(key, 3)
   # Two examples rather than one: BatchNorm in train mode needs a batch to be defined.
   z = jnp.zeros((2, config.model.latent_dim), jnp.float32)
-  x = jnp.zeros((2, *data_shape), jnp.float32)
+  # The discriminator judges packs of `stabilize.pack` examples (PacGAN).
+  x = jnp.zeros((2, *packing.packed_shape(data_shape, config.stabilize.pack)), jnp.float32)
   g_params, g_batch_stats = _init_variables(generator, g_key, z)
   d_params, d_batch_stats = _init_variables(discriminator, d_key, x)
   return GANState(

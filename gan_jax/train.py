@@ -23,6 +23,7 @@ from gan_jax import state as state_lib
 from gan_jax import step as step_lib
 from gan_jax import validation
 from gan_jax import writers
+from gan_jax.data import on_device
 
 # Losses whose non-finite value stops a run.
 _WATCHED = ('d_loss', 'g_loss')
@@ -105,6 +106,11 @@ def train_and_evaluate(config, workdir: str):
     pipeline.set_state(data_state)
 
   train_step = step_lib.make_train_step(config, mesh, data_shape)
+  steps_per_call = int(config.steps_per_call)
+  multi_step = (step_lib.make_train_step(config, mesh, data_shape, steps_per_call)
+                if steps_per_call > 1 else None)
+  # With data.draw_on_device the step draws its own batches; the host pipeline idles.
+  device_data = on_device.make_device_sampler(config.data) is not None
   sample = step_lib.make_sample_fn(config, data_shape)
   noise = jax.device_put(fixed_noise(config, config.num_grid_samples), parallel.replicated(mesh))
   is_points = not source.is_image
@@ -151,25 +157,57 @@ def train_and_evaluate(config, workdir: str):
   progress = tqdm.tqdm(total=num_steps, initial=start_step, disable=not is_writer,
                        desc='train', dynamic_ncols=True)
 
-  def record(step: int, metrics) -> None:
+  def record(last_step: int, metrics, count: int) -> None:
+    """Checks and accumulates the metrics of the `count` steps that ended at `last_step`."""
     values = jax.device_get(metrics)
-    for name in _WATCHED:
-      if not math.isfinite(float(values[name])):
-        checkpointer.wait()
-        raise _divergence_error(step, name, float(values[name]), checkpointer)
-    window.add(values)
+    for i in range(count):
+      step_values = values if count == 1 else {k: v[i] for k, v in values.items()}
+      for name in _WATCHED:
+        if not math.isfinite(float(step_values[name])):
+          checkpointer.wait()
+          raise _divergence_error(last_step - count + 1 + i, name, float(step_values[name]),
+                                  checkpointer)
+      window.add(step_values)
+
+  def is_event(step: int) -> bool:
+    """Whether anything is logged, drawn, evaluated or saved after `step`."""
+    return (step == num_steps or step % config.log_every_steps == 0
+            or step % config.sample_every_steps == 0
+            or step % config.checkpoint_every_steps == 0
+            or (evaluator is not None and config.eval.every_steps
+                and step % config.eval.every_steps == 0))
+
+  def steps_in_next_call(step: int) -> int:
+    """K when no event falls strictly inside the next K steps, else 1."""
+    if multi_step is None or step + steps_per_call > num_steps:
+      return 1
+    inside = range(step + 1, step + steps_per_call)
+    return 1 if any(is_event(s) for s in inside) else steps_per_call
+
+  def next_batches(count: int):
+    """The batches of the next `count` steps (None when the step draws its own data)."""
+    if device_data:
+      return None
+    if count == 1:
+      return parallel.global_batch(next(pipeline), mesh)
+    local = [next(pipeline) for _ in range(count)]
+    return parallel.global_batch({k: np.stack([b[k] for b in local]) for k in local[0]},
+                                 mesh, stacked=True)
 
   try:
-    # The metrics of step t are read after step t+1 is dispatched, so the host never
+    # The metrics of call t are read after call t+1 is dispatched, so the host never
     # stalls the device; they are read at once before anything is written about step t.
     pending = None
-    for step in range(start_step + 1, num_steps + 1):
-      batch = parallel.global_batch(next(pipeline), mesh)
-      state, metrics = train_step(state, batch)
+    step = start_step
+    while step < num_steps:
+      count = steps_in_next_call(step)
+      run = train_step if count == 1 else multi_step
+      state, metrics = run(state, next_batches(count))
+      step += count
       if pending is not None:
         record(*pending)
-      pending = (step, metrics)
-      progress.update(1)
+      pending = (step, metrics, count)
+      progress.update(count)
 
       is_last = step == num_steps
       log_now = step % config.log_every_steps == 0 or is_last

@@ -10,6 +10,7 @@ import pytest
 from gan_jax import models
 from gan_jax.default_config import get_base_config
 from gan_jax.models import dcgan
+from gan_jax.models import layers as layers_lib
 
 IMAGE_SHAPES = [(8, 8, 1), (28, 28, 1), (32, 32, 3), (64, 64, 3)]
 LATENT = 8
@@ -244,3 +245,160 @@ def test_dcgan_rejects_sizes_it_cannot_fit(shape):
 def test_rejects_shapes_that_are_neither_images_nor_points(name, shape):
   with pytest.raises(ValueError, match=r'neither an image'):
     models.make_models(_model_config(name=name), shape)
+
+
+# PacGAN 2-D options (Lin et al. 2018) and ProGAN's minibatch standard deviation.
+
+
+@pytest.mark.parametrize('spectral_norm', [False, True])
+def test_maxout_matches_numpy_reference(spectral_norm):
+  maxout = layers_lib.Maxout(3, pieces=4, spectral_norm=spectral_norm)
+  x = _data((6,), batch=5)
+  variables = _init(maxout, x)
+  out = np.asarray(maxout.apply(variables, x, train=False))
+  dense = variables['params']['Dense_0']
+  kernel, bias = np.asarray(dense['kernel']), np.asarray(dense['bias'])
+  assert kernel.shape == (6, 12)
+  if spectral_norm:
+    # The stored kernel is divided by the stored sigma estimate in eval mode.
+    (sigma,) = [np.asarray(v) for k, v in variables['batch_stats']['SpectralNorm_0'].items()
+                if k.endswith('sigma')]
+    kernel = kernel / sigma
+  # Unit j is the max over Dense outputs j*4 .. j*4 + 3.
+  expected = (np.asarray(x) @ kernel + bias).reshape(5, 3, 4).max(axis=-1)
+  assert out.shape == (5, 3)
+  np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+def _minibatch_stddev_reference(h, group_size):
+  """ProGAN's feature, example by example: group members are B / group_size apart."""
+  h = np.asarray(h, np.float64)
+  batch = h.shape[0]
+  group_size = min(group_size, batch)
+  stride = batch // group_size
+  values = np.empty(batch)
+  for b in range(batch):
+    members = [b % stride + g * stride for g in range(group_size)]
+    values[b] = np.mean(np.sqrt(np.var(h[members], axis=0) + 1e-8))
+  column = np.broadcast_to(values.reshape((batch,) + (1,) * (h.ndim - 1)), (*h.shape[:-1], 1))
+  return np.concatenate([h, column], axis=-1)
+
+
+@pytest.mark.parametrize('group_size', [2, 4, 16])
+@pytest.mark.parametrize('shape', [(5,), (3, 3, 4)])
+def test_minibatch_stddev_matches_numpy(shape, group_size):
+  h = _data(shape, batch=8) * jnp.arange(1, 9, dtype=jnp.float32).reshape(
+      (8,) + (1,) * len(shape))  # Different spreads per example, so groups differ.
+  out = np.asarray(layers_lib.minibatch_stddev(h, group_size))
+  assert out.shape == (8, *shape[:-1], shape[-1] + 1)
+  np.testing.assert_array_equal(out[..., :-1], h)
+  np.testing.assert_allclose(out, _minibatch_stddev_reference(h, group_size), rtol=1e-5)
+  # One value per group of 8 / group_size, broadcast over the group and any H, W.
+  assert len(np.unique(np.round(out[..., -1], 5))) == 8 // min(group_size, 8)
+
+
+def test_minibatch_stddev_single_example_and_bad_group():
+  # Per-example calls (penalties) shrink the group to the batch: no variation at all.
+  out = np.asarray(layers_lib.minibatch_stddev(_data((4,), batch=1), 4))
+  np.testing.assert_allclose(out[:, -1], 1e-4, rtol=1e-3)
+  with pytest.raises(ValueError, match=r'model\.minibatch_std_group=4.*batch of size 6'):
+    layers_lib.minibatch_stddev(_data((4,), batch=6), 4)
+  with pytest.raises(ValueError, match=r'model\.minibatch_std_group=-1'):
+    models.make_models(_model_config(name='dcgan', minibatch_std_group=-1), (8, 8, 1))
+
+
+def test_mlp_generator_batch_norm():
+  generator, discriminator = models.make_models(
+      _model_config(name='mlp', g_batch_norm=True, hidden_dims=(16, 16)), (2,))
+  z = _noise(batch=4)
+  variables = _init(generator, z)
+  assert set(variables['batch_stats']) == {'BatchNorm_0', 'BatchNorm_1'}
+  assert 'bias' not in variables['params']['Dense_0']  # Cancelled by the BatchNorm.
+  fake, updates = generator.apply(variables, z, train=True, mutable=['batch_stats'])
+  assert not np.allclose(updates['batch_stats']['BatchNorm_0']['mean'],
+                         variables['batch_stats']['BatchNorm_0']['mean'])
+  assert not np.allclose(generator.apply(variables, z, train=False), fake)
+  # The option is the generator's only: the discriminator has no statistics.
+  assert 'batch_stats' not in jax.eval_shape(lambda x: _init(discriminator, x), fake)
+
+
+def _kernel_shapes(params):
+  """{layer name: kernel shape} of every top-level layer with a kernel (not BatchNorm)."""
+  return {name: tuple(layer['kernel'].shape) for name, layer in params.items()
+          if 'kernel' in layer}
+
+
+def test_mlp_per_player_widths():
+  generator, discriminator = models.make_models(
+      _model_config(name='mlp', g_hidden_dims=(5, 7), d_hidden_dims=(9,)), (2,))
+  g_params = jax.eval_shape(lambda z: _init(generator, z), _noise())['params']
+  d_params = jax.eval_shape(lambda x: _init(discriminator, x), _data((2,)))['params']
+  assert _kernel_shapes(g_params) == {'Dense_0': (LATENT, 5), 'Dense_1': (5, 7),
+                                      'Dense_2': (7, 2)}
+  assert _kernel_shapes(d_params) == {'Dense_0': (2, 9), 'Dense_1': (9, 1)}
+  # Empty per-player widths fall back to hidden_dims: the default trees are unchanged.
+  generator, discriminator = models.make_models(_model_config(name='mlp'), (2,))
+  g_params = jax.eval_shape(lambda z: _init(generator, z), _noise())['params']
+  d_params = jax.eval_shape(lambda x: _init(discriminator, x), _data((2,)))['params']
+  assert _kernel_shapes(g_params) == {'Dense_0': (LATENT, 16), 'Dense_1': (16, 2)}
+  assert _kernel_shapes(d_params) == {'Dense_0': (2, 16), 'Dense_1': (16, 1)}
+  assert 'bias' in g_params['Dense_0']
+
+
+def test_pacgan_sized_mlps_run_on_points():
+  config = _model_config(name='mlp', latent_dim=2, activation='relu',
+                         g_hidden_dims=(400,) * 4, g_batch_norm=True,
+                         d_hidden_dims=(200,) * 3, d_activation='maxout', maxout_pieces=5)
+  generator, discriminator = models.make_models(config, (2,))
+  z = jnp.asarray(np.random.default_rng(3).normal(size=(8, 2)), jnp.float32)
+  g_vars = _init(generator, z)
+  assert _kernel_shapes(g_vars['params']) == {'Dense_0': (2, 400), 'Dense_1': (400, 400),
+                                              'Dense_2': (400, 400), 'Dense_3': (400, 400),
+                                              'Dense_4': (400, 2)}
+  assert len(g_vars['batch_stats']) == 4
+  fake, _ = generator.apply(g_vars, z, train=True, mutable=['batch_stats'])
+  assert fake.shape == (8, 2)
+  d_vars = _init(discriminator, fake)
+  params = d_vars['params']
+  assert {k: tuple(v['Dense_0']['kernel'].shape) for k, v in params.items()
+          if k.startswith('Maxout')} == {'Maxout_0': (2, 1000), 'Maxout_1': (200, 1000),
+                                         'Maxout_2': (200, 1000)}
+  assert params['Dense_0']['kernel'].shape == (200, 1)
+  logits = discriminator.apply(d_vars, fake, train=True)
+  assert logits.shape == (8,) and np.all(np.isfinite(logits))
+
+
+def test_unknown_discriminator_activation():
+  with pytest.raises(ValueError, match=r"model\.d_activation='swish'.*maxout"):
+    models.make_models(_model_config(name='mlp', d_activation='swish'), (2,))
+  # Maxout is a discriminator layer only.
+  with pytest.raises(ValueError, match=r"model\.activation='maxout'"):
+    models.make_models(_model_config(name='mlp', activation='maxout'), (2,))
+
+
+def _changed_logits(discriminator, variables, x):
+  """Which examples' eval-mode logits move when example 0 alone is changed."""
+  before = np.asarray(discriminator.apply(variables, x, train=False))
+  after = np.asarray(discriminator.apply(variables, x.at[0].multiply(-3.0), train=False))
+  return ~np.isclose(before, after, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize('name, shape', [('mlp', (2,)), ('dcgan', (8, 8, 1))])
+def test_minibatch_stddev_discriminator_sees_the_batch(name, shape):
+  _, discriminator = models.make_models(_model_config(name=name, minibatch_std_group=2), shape)
+  x = _data(shape, batch=4)
+  variables = _init(discriminator, x)
+  dense = variables['params']['Dense_1' if name == 'mlp' else 'Dense_0']['kernel']
+  # One more input to the output Dense: a column, or a channel of the 2x2x16 last map.
+  assert dense.shape == ((16 + 1, 1) if name == 'mlp' else (2 * 2 * (16 + 1), 1))
+  # Eval mode (running BatchNorm statistics), so only the stddev couples the examples:
+  # groups are {0, 2} and {1, 3}, so changing example 0 moves logits 0 and 2 only.
+  np.testing.assert_array_equal(_changed_logits(discriminator, variables, x),
+                                [True, False, True, False])
+  _, plain = models.make_models(_model_config(name=name), shape)
+  np.testing.assert_array_equal(_changed_logits(plain, _init(plain, x), x),
+                                [True, False, False, False])
+  # A single example (a per-example penalty) runs; a batch of 3 does not split into 2s.
+  assert discriminator.apply(variables, x[:1], train=False).shape == (1,)
+  with pytest.raises(ValueError, match=r'minibatch_std_group=2.*size 3'):
+    discriminator.apply(variables, x[:3], train=False)

@@ -12,7 +12,7 @@ NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / 'notebooks'
 
 @pytest.mark.parametrize('path', sorted(NOTEBOOKS.glob('*.ipynb')), ids=lambda p: p.stem)
 def test_notebook_executes(path, monkeypatch):
-  monkeypatch.setenv('QUICKSTART_STEPS', '20')
+  monkeypatch.setenv('NOTEBOOK_STEPS', '20')
   # One real CPU device in the kernel, whatever the test process forced for itself.
   monkeypatch.setenv('XLA_FLAGS', '')
   notebook = nbformat.read(path, as_version=4)

@@ -4,8 +4,10 @@ Generator: noise -> Dense -> a small (h0, w0) map -> BatchNorm + ReLU -> stride-
 transposed convolutions (kernel 4), each doubling the resolution and halving the
 channels, BatchNorm + ReLU between them -> C channels with tanh. Discriminator: the
 mirror image, stride-2 convolutions with LeakyReLU(0.2) (BatchNorm on all but the first)
-doubling the channels, then one Dense to a logit. Every weight starts from N(0, 0.02)
-and every BatchNorm scale from N(1, 0.02), as in the paper and its reference code.
+doubling the channels, then one Dense to a logit; optionally (`model.minibatch_std_group`)
+ProGAN's minibatch standard deviation is appended as one more channel of the last
+feature map before that Dense. Every weight starts from N(0, 0.02) and every BatchNorm
+scale from N(1, 0.02), as in the paper and its reference code.
 The stride-2 layers are `resampling.DownConv` / `UpConv`: nn.Conv / nn.ConvTranspose's
 function and parameters, computed as matmuls, which XLA's CPU backend runs far faster.
 
@@ -82,6 +84,7 @@ class DCGANDiscriminator(nn.Module):
   features: int = 64  # Channels of the first layer; doubled at each stride-2 layer.
   batch_norm: bool = True  # BatchNorm after every convolution but the first.
   spectral_norm: bool = False  # Normalise every conv and Dense kernel.
+  minibatch_std_group: int = 0  # Group size of the minibatch-stddev channel; 0 = off.
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
@@ -99,6 +102,10 @@ class DCGANDiscriminator(nn.Module):
       if normalise:
         x = layers.batch_norm(train)(x)
       x = nn.leaky_relu(x, negative_slope=0.2)
+    if self.minibatch_std_group:
+      # Appended to the last feature map, as ProGAN does before its final layers, so the
+      # Dense sees it at every position; only that Dense's kernel grows by H * W rows.
+      x = layers.minibatch_stddev(x, self.minibatch_std_group)
     x = x.reshape((x.shape[0], -1))
     logits = layers.apply_layer(nn.Dense(1, kernel_init=init), x,
                                 spectral_norm=self.spectral_norm, train=train)
@@ -109,8 +116,10 @@ def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
   """The (generator, discriminator) pair for `model_config` and images of `data_shape`."""
   data_shape = tuple(int(d) for d in data_shape)
   num_resamplings(data_shape)  # Rejects shapes that do not fit before any tracing.
+  layers.check_minibatch_std_group(model_config.minibatch_std_group)
   generator = DCGANGenerator(data_shape=data_shape, features=int(model_config.g_features))
   discriminator = DCGANDiscriminator(features=int(model_config.d_features),
                                      batch_norm=bool(model_config.d_batch_norm),
-                                     spectral_norm=bool(model_config.spectral_norm))
+                                     spectral_norm=bool(model_config.spectral_norm),
+                                     minibatch_std_group=int(model_config.minibatch_std_group))
   return generator, discriminator

@@ -1,7 +1,7 @@
-"""Pieces shared by the model families: activations by name, initialisers, spectral norm.
+"""Pieces shared by the model families: activations, initialisers, spectral norm, maxout, mbstd.
 
 Kept in one place so that `mlp.py` and `dcgan.py` agree on what `model.activation`,
-`model.spectral_norm` and the DCGAN initialisation mean.
+`model.spectral_norm`, `model.minibatch_std_group` and the DCGAN initialisation mean.
 """
 
 import functools
@@ -29,11 +29,28 @@ dcgan_kernel_init = nn.initializers.normal(stddev=0.02)
 BATCH_NORM_MOMENTUM = 0.9
 
 
-def get_activation(name: str) -> Callable[[jax.Array], jax.Array]:
-  """The activation function called `name`; a ValueError naming `model.activation` if unknown."""
+# The d_activation name that selects maxout units; not in ACTIVATIONS because maxout is a
+# layer with its own parameters rather than an elementwise function.
+MAXOUT = 'maxout'
+
+
+def get_activation(name: str, field: str = 'activation',
+                   also_known: tuple[str, ...] = ()) -> Callable[[jax.Array], jax.Array]:
+  """The activation function called `name`.
+
+  Args:
+    name: a key of ACTIVATIONS.
+    field: the `config.model` field that `name` came from, named in the error.
+    also_known: further names the caller accepts and handles itself (e.g. MAXOUT); they
+      are only listed in the error.
+  Returns:
+    The elementwise function.
+  Raises:
+    ValueError: naming `config.model.<field>` and the known names if `name` is unknown.
+  """
   if name not in ACTIVATIONS:
-    raise ValueError(f'config.model.activation={name!r} is unknown; '
-                     f'known: {", ".join(sorted(ACTIVATIONS))}.')
+    known = sorted([*ACTIVATIONS, *also_known])
+    raise ValueError(f'config.model.{field}={name!r} is unknown; known: {", ".join(known)}.')
   return ACTIVATIONS[name]
 
 
@@ -73,3 +90,67 @@ def is_image_shape(data_shape: tuple) -> bool:
     raise ValueError(f'data_shape={tuple(data_shape)} is neither an image (H, W, C) nor a '
                      'point (D,) with positive sizes.')
   return len(data_shape) == 3
+
+
+class Maxout(nn.Module):
+  """Maxout units (Goodfellow et al., 2013): each output is the max of `pieces` affine maps.
+
+  One Dense of `features * pieces` outputs; unit j takes the max over outputs
+  j * pieces .. (j + 1) * pieces - 1 (consecutive, as pylearn2's maxout layer groups them).
+  """
+  features: int
+  pieces: int = 5
+  spectral_norm: bool = False  # Normalise the Dense kernel (see `apply_layer`).
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+    """Maps (..., D) to (..., features); `train` advances the spectral-norm power iteration."""
+    h = apply_layer(nn.Dense(self.features * self.pieces), x,
+                    spectral_norm=self.spectral_norm, train=train)
+    return jnp.max(h.reshape((*h.shape[:-1], self.features, self.pieces)), axis=-1)
+
+
+def check_minibatch_std_group(group_size: int) -> None:
+  """A ValueError naming `model.minibatch_std_group` unless it is 0 (off) or positive."""
+  if int(group_size) < 0:
+    raise ValueError(f'config.model.minibatch_std_group={group_size} must be 0 (off) or a '
+                     'positive group size.')
+
+
+def minibatch_stddev(h: jax.Array, group_size: int) -> jax.Array:
+  """Appends the minibatch standard-deviation feature of ProGAN (Karras et al., 2018).
+
+  The batch is split into groups of `group_size` examples as ProGAN's reshape to
+  [group_size, -1, ...] does: example b belongs to group b mod (B / group_size), so group
+  members are B / group_size apart in the batch. Within each group, the standard deviation
+  of every feature (and position) is taken, averaged into one number, and that number is
+  appended to each member of the group. A generator that collapses to few outputs gives
+  groups of fakes a small value, which the discriminator can see and penalise.
+
+  As in ProGAN the group shrinks to the batch when the batch is smaller, so that calls on
+  a single example (per-example penalties) work; it then sees no variation at all.
+
+  Args:
+    h: features (B, F) for points or (B, H, W, C) for images.
+    group_size: examples per group, at least 1.
+  Returns:
+    (B, F + 1), or (B, H, W, C + 1) with the value broadcast over H and W.
+  Raises:
+    ValueError: naming `config.model.minibatch_std_group` if B does not divide into groups.
+  """
+  batch = h.shape[0]
+  group_size = min(int(group_size), batch)
+  if group_size < 1 or batch % group_size:
+    raise ValueError(f'config.model.minibatch_std_group={group_size} does not divide the '
+                     f'discriminator batch of size {batch}; choose a group size that divides '
+                     'it (or 0 to turn the minibatch standard deviation off).')
+  groups = h.reshape((group_size, batch // group_size, *h.shape[1:]))
+  # sqrt(var + 1e-8) rather than std: the gradient of sqrt is infinite at 0, which a
+  # group of identical examples (a collapsed generator) would reach.
+  std = jnp.sqrt(jnp.var(groups, axis=0) + 1e-8)
+  per_group = jnp.mean(std.reshape((std.shape[0], -1)), axis=1)  # (B / group_size,)
+  # Tiling puts group m's value at examples m, m + B/group_size, ...: its members.
+  feature = jnp.tile(per_group, group_size).astype(h.dtype)
+  feature = jnp.broadcast_to(feature.reshape((batch, *([1] * (h.ndim - 1)))),
+                             (*h.shape[:-1], 1))
+  return jnp.concatenate([h, feature], axis=-1)

@@ -3,8 +3,17 @@
 The original paper's players were small MLPs; here the depth, widths and activation
 come from the config (`model.hidden_dims`, `model.activation`), so the same family
 serves the 2-D toy distributions (linear output) and small images (tanh output, since
-images are scaled to [-1, 1]). There is no BatchNorm: train and eval modes differ only
-in whether the spectral-norm power iteration advances.
+images are scaled to [-1, 1]). Each player can get its own widths (`model.g_hidden_dims`,
+`model.d_hidden_dims`) and the discriminator its own activation (`model.d_activation`,
+including maxout units), which with `model.g_batch_norm` reproduces the PacGAN 2-D
+networks (Lin et al., 2018: G 4 x 400 with BatchNorm and ReLU, D 3 x 200 maxout with 5
+pieces). The discriminator can also append ProGAN's minibatch standard deviation
+(`model.minibatch_std_group`) to its last hidden features.
+
+By default there is no BatchNorm, and train and eval modes differ only in whether the
+spectral-norm power iteration advances. With `model.g_batch_norm` the generator
+normalises with batch statistics in train mode (updating the running ones in
+'batch_stats') and with the running statistics in eval mode.
 """
 
 import math
@@ -21,15 +30,19 @@ class MLPGenerator(nn.Module):
   data_shape: tuple[int, ...]
   hidden_dims: tuple[int, ...] = (256, 256)
   activation: str = 'leaky_relu'
+  batch_norm: bool = False  # BatchNorm between each hidden Dense and its activation.
 
   @nn.compact
   def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-    """Generates a batch; `train` is accepted for a uniform interface and changes nothing."""
-    del train
+    """Generates a batch; with `batch_norm`, `train` uses and updates batch statistics."""
     act = layers.get_activation(self.activation)
     h = jnp.asarray(z, jnp.float32)
     for width in self.hidden_dims:
-      h = act(nn.Dense(width)(h))
+      # A bias before BatchNorm would be cancelled by its mean subtraction (as in DCGAN).
+      h = nn.Dense(width, use_bias=not self.batch_norm)(h)
+      if self.batch_norm:
+        h = layers.batch_norm(train)(h)
+      h = act(h)
     h = nn.Dense(math.prod(self.data_shape))(h)
     if layers.is_image_shape(self.data_shape):
       h = jnp.tanh(h)  # Images live in [-1, 1]; points are unbounded, so stay linear.
@@ -39,17 +52,27 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
   """Maps examples (B, ...) to real-vs-fake logits (B,) through a fully connected net."""
   hidden_dims: tuple[int, ...] = (256, 256)
-  activation: str = 'leaky_relu'
+  activation: str = 'leaky_relu'  # A name in layers.ACTIVATIONS, or layers.MAXOUT.
   spectral_norm: bool = False  # Normalise every Dense kernel, the output layer included.
+  maxout_pieces: int = 5  # Linear pieces per unit when `activation` is maxout.
+  minibatch_std_group: int = 0  # Group size of the minibatch-stddev feature; 0 = off.
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
     """Scores a batch; `train` advances the spectral-norm power iteration (mutable batch_stats)."""
-    act = layers.get_activation(self.activation)
     h = jnp.asarray(x, jnp.float32).reshape((x.shape[0], -1))
-    for width in self.hidden_dims:
-      h = act(layers.apply_layer(nn.Dense(width), h, spectral_norm=self.spectral_norm,
-                                 train=train))
+    if self.activation == layers.MAXOUT:
+      for width in self.hidden_dims:
+        h = layers.Maxout(width, self.maxout_pieces, spectral_norm=self.spectral_norm)(
+            h, train=train)
+    else:
+      act = layers.get_activation(self.activation, field='d_activation',
+                                  also_known=(layers.MAXOUT,))
+      for width in self.hidden_dims:
+        h = act(layers.apply_layer(nn.Dense(width), h, spectral_norm=self.spectral_norm,
+                                   train=train))
+    if self.minibatch_std_group:
+      h = layers.minibatch_stddev(h, self.minibatch_std_group)
     logits = layers.apply_layer(nn.Dense(1), h, spectral_norm=self.spectral_norm, train=train)
     return logits[:, 0]
 
@@ -58,10 +81,24 @@ def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
   """The (generator, discriminator) pair for `model_config` and examples of `data_shape`."""
   data_shape = tuple(int(d) for d in data_shape)
   layers.is_image_shape(data_shape)  # Rejects impossible shapes before any tracing.
-  layers.get_activation(model_config.activation)  # Same for the activation name.
+  layers.get_activation(model_config.activation)  # Same for the activation names.
+  d_activation = model_config.d_activation or model_config.activation
+  if d_activation != layers.MAXOUT:
+    layers.get_activation(d_activation, field='d_activation', also_known=(layers.MAXOUT,))
+  if int(model_config.maxout_pieces) < 1:
+    raise ValueError(f'config.model.maxout_pieces={model_config.maxout_pieces} must be at '
+                     'least 1.')
+  layers.check_minibatch_std_group(model_config.minibatch_std_group)
   hidden_dims = tuple(int(w) for w in model_config.hidden_dims)
-  generator = MLPGenerator(data_shape=data_shape, hidden_dims=hidden_dims,
-                           activation=model_config.activation)
-  discriminator = MLPDiscriminator(hidden_dims=hidden_dims, activation=model_config.activation,
-                                   spectral_norm=bool(model_config.spectral_norm))
+  # An empty per-player tuple means "as hidden_dims", so older configs keep their nets.
+  g_hidden_dims = tuple(int(w) for w in model_config.g_hidden_dims) or hidden_dims
+  d_hidden_dims = tuple(int(w) for w in model_config.d_hidden_dims) or hidden_dims
+  generator = MLPGenerator(data_shape=data_shape, hidden_dims=g_hidden_dims,
+                           activation=model_config.activation,
+                           batch_norm=bool(model_config.g_batch_norm))
+  discriminator = MLPDiscriminator(hidden_dims=d_hidden_dims, activation=d_activation,
+                                   spectral_norm=bool(model_config.spectral_norm),
+                                   maxout_pieces=int(model_config.maxout_pieces),
+                                   minibatch_std_group=int(model_config.minibatch_std_group))
   return generator, discriminator
+
