@@ -14,7 +14,6 @@ import time
 
 import jax
 import numpy as np
-import tensorflow_datasets as tfds
 from absl import app
 from absl import flags
 from ml_collections import config_flags
@@ -34,6 +33,7 @@ flags.mark_flags_as_required(['config'])
 def data_shape_of(config) -> tuple:
   """Shape of one example after preprocessing, without needing a TFDS dataset's files."""
   if config.data.name == 'tfds':
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
     shape = tuple(tfds.builder(config.data.tfds_name).info.features['image'].shape)
     if config.data.image_size:
       shape = (config.data.image_size, config.data.image_size, shape[-1])

@@ -28,17 +28,6 @@ import numpy as np
 
 from gan_jax import parallel
 
-_CONFIG = config_flags.DEFINE_config_file('config', None, 'Experiment config file.',
-                                          lock_config=True)
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Directory of the study (one subfolder per seed).')
-_SEEDS = flags.DEFINE_integer('seeds', 5, 'Number of seeds.')
-_FIRST_SEED = flags.DEFINE_integer('first_seed', 0, 'Seed of the first run.')
-_PARALLEL = flags.DEFINE_bool('parallel_seeds', False,
-                              'Train all seeds at once, vmapped (needs data.draw_on_device).')
-_NAME = flags.DEFINE_string('name', '', 'Row label in the table (default: the workdir name).')
-flags.mark_flags_as_required(['config', 'workdir'])
-
-
 def final_eval(metrics_path: str, step: int) -> dict:
   """The `eval/*` values logged at `step` in a run's metrics.jsonl, without the prefix."""
   results = {}
@@ -134,16 +123,35 @@ def run_study(config, workdir: str, seeds: int, first_seed: int = 0, name: str =
   return study
 
 
-def main(argv):
+def _define_flags() -> dict:
+  """The command line's flags; defined only when run as a program, so importing
+  `run_study` from other programs does not claim their flag names."""
+  return {
+      'config': config_flags.DEFINE_config_file('config', None, 'Experiment config file.',
+                                                lock_config=True),
+      'workdir': flags.DEFINE_string('workdir', None,
+                                     'Directory of the study (one subfolder per seed).'),
+      'seeds': flags.DEFINE_integer('seeds', 5, 'Number of seeds.'),
+      'first_seed': flags.DEFINE_integer('first_seed', 0, 'Seed of the first run.'),
+      'parallel_seeds': flags.DEFINE_bool(
+          'parallel_seeds', False, 'Train all seeds at once, vmapped (needs data.draw_on_device).'),
+      'name': flags.DEFINE_string('name', '', 'Row label in the table (default: the workdir name).'),
+  }
+
+
+def main(argv, flag_values: dict):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   if not flags.FLAGS['verbosity'].present:
     logging.set_verbosity(logging.WARNING)
-  config = _CONFIG.value
+  config = flag_values['config'].value
   parallel.initialize_distributed(config.distributed)
-  run_study(config, _WORKDIR.value, _SEEDS.value, _FIRST_SEED.value, _NAME.value,
-            _PARALLEL.value)
+  run_study(config, flag_values['workdir'].value, flag_values['seeds'].value,
+            flag_values['first_seed'].value, flag_values['name'].value,
+            flag_values['parallel_seeds'].value)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  _FLAGS = _define_flags()
+  flags.mark_flags_as_required(['config', 'workdir'])
+  app.run(lambda argv: main(argv, _FLAGS))

@@ -127,7 +127,7 @@ def test_diffaugment_and_minibatch_std_change_the_step_on_images():
                        ('augment', {'stabilize.diffaugment': 'color,translation,cutout'}),
                        ('mbstd', {'model.minibatch_std_group': 4}),
                        ('pack', {'stabilize.pack': 2})]:
-    config = tiny_config(**{'model.name': 'dcgan', **fields})
+    config = tiny_config(**{'model.name': 'mlp', **fields})
     state = state_lib.create_state(config, shape, mesh)
     state, metrics = step_lib.make_train_step(config, mesh, shape)(
         state, parallel.global_batch(batch, mesh))
