@@ -22,6 +22,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.keep_checkpoints = 3  # Checkpoints kept in `workdir/checkpoints`.
   config.num_grid_samples = 64  # Samples in each PNG grid or scatter plot.
   config.distributed = False  # Call jax.distributed.initialize() (multi-host runs).
+  config.compilation_cache = True  # JAX's persistent compilation cache in $GAN_JAX_CACHE/xla (~/.cache/gan_jax/xla).
   config.steps_per_call = 1  # Train steps per jitted call (a lax.scan); the loop falls back to 1 near log points.
 
   config.data = ml_collections.ConfigDict()

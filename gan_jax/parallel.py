@@ -5,6 +5,8 @@ split along its leading axis, and XLA inserts the gradient all-reduce. The same 
 therefore runs on one CPU, eight GPUs or a pod slice.
 """
 
+import os
+
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
@@ -13,8 +15,22 @@ DATA_AXIS = 'data'
 
 
 def initialize_distributed(enabled: bool) -> None:
-  """Joins the multi-host cluster when `enabled` (coordinator found from the environment)."""
-  if enabled:
+  """Joins the multi-process cluster when `enabled`; must run before JAX touches a device.
+
+  On clusters JAX recognises (Slurm, Open MPI, Cloud TPU, ...) everything comes from
+  the environment. Elsewhere, e.g. several processes on one machine, set
+  JAX_COORDINATOR_ADDRESS (host:port of process 0), JAX_NUM_PROCESSES and
+  JAX_PROCESS_ID in each process's environment. CPU processes exchange gradients
+  through gloo, JAX's CPU collectives.
+  """
+  if not enabled:
+    return
+  jax.config.update('jax_cpu_collectives_implementation', 'gloo')
+  num_processes = os.environ.get('JAX_NUM_PROCESSES')
+  process_id = os.environ.get('JAX_PROCESS_ID')
+  if num_processes is not None and process_id is not None:
+    jax.distributed.initialize(num_processes=int(num_processes), process_id=int(process_id))
+  else:
     jax.distributed.initialize()
 
 

@@ -15,6 +15,7 @@ import jax
 import numpy as np
 import tqdm
 
+from gan_jax import cache
 from gan_jax import checkpoint as checkpoint_lib
 from gan_jax import data
 from gan_jax import evaluation
@@ -76,6 +77,8 @@ def train_and_evaluate(config, workdir: str):
   Returns the final GANState (replicated over all devices).
   """
   validation.validate_config(config)
+  if config.compilation_cache:
+    cache.enable_compilation_cache()
   workdir = os.path.abspath(workdir)
   is_writer = jax.process_index() == 0
   mesh = parallel.make_mesh()

@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from gan_jax import cache
+
 # Functions, not modules: `gan_jax.metrics` re-exports functions under module names.
 from gan_jax.metrics.detector import detectability
 from gan_jax.metrics.fid import fid_from_stats
@@ -53,8 +55,7 @@ def default_cache_dir() -> str:
 
   The same root as downloaded extractor weights (`features.inception.cache_dir`).
   """
-  root = os.environ.get('GAN_JAX_CACHE') or os.path.expanduser('~/.cache/gan_jax')
-  return os.path.join(root, 'reference_stats')
+  return os.path.join(cache.cache_root(), 'reference_stats')
 
 
 def primary_key(eval_config) -> str:

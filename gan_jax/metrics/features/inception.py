@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from gan_jax import cache
 from gan_jax.metrics.features import torch_pickle
 from gan_jax.metrics.features.extractor import FeatureExtractor
 
@@ -47,7 +48,7 @@ FID_WEIGHTS_FILENAME = 'pt_inception-2015-12-05-6726825d.pth'
 # torch.hub's naming convention (`hub.download_url_to_file` compares that prefix).
 FID_WEIGHTS_SHA256 = '6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2'
 # Where the file is looked for, and downloaded to: $GAN_JAX_CACHE, else ~/.cache/gan_jax.
-CACHE_ENV = 'GAN_JAX_CACHE'
+CACHE_ENV = cache.CACHE_ENV
 # An explicit path to the weights file, used when no path is passed.
 WEIGHTS_ENV = 'GAN_JAX_INCEPTION_WEIGHTS'
 
@@ -351,8 +352,7 @@ def variables_from_torch(state_dict: dict) -> dict:
 
 def cache_dir() -> pathlib.Path:
   """Where downloaded weights live: $GAN_JAX_CACHE, else ~/.cache/gan_jax."""
-  return pathlib.Path(os.environ.get(CACHE_ENV) or
-                      pathlib.Path('~/.cache/gan_jax').expanduser())
+  return cache.cache_root()
 
 
 def file_sha256(path) -> str:
