@@ -1,0 +1,191 @@
+"""gan_jax's compiled DCGAN train step against the same DCGAN in eager PyTorch, on CPU.
+
+  python benchmarks/compare_torch.py --config=experiments/mnist_dcgan.py \\
+      [--config.batch_size=64] [--rounds=5] [--seconds=5]
+
+Both steps are built from the config (the torch one by `benchmarks/torch_dcgan.py`,
+whose parameter counts are asserted equal to gan_jax's), compiled or warmed up, then
+timed in alternating windows of `--seconds` each (gan_jax, torch, gan_jax, ...) for
+`--rounds` rounds, so that drift in the machine's load reaches both alike. Prints one
+JSON line with the medians over windows and the ratio gan_jax / torch, then a Markdown
+table (header and row). Both train on the same synthetic batch of the config's data
+shape, resident in memory, as `benchmarks/step_speed.py` does: TFDS datasets need not
+be prepared, and data loading is not timed. `--config`, `--seconds` and
+`--warmup_steps` are step_speed's flags; any config field can be overridden.
+Requires the `bench` extra (CPU torch).
+"""
+
+import importlib.util
+import json
+import os
+import pathlib
+import platform
+import statistics
+import time
+
+import jax
+import numpy as np
+import torch
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+from gan_jax import parallel
+from gan_jax import state as state_lib
+from gan_jax import step as step_lib
+
+_BENCHMARKS = pathlib.Path(__file__).resolve().parent
+
+
+def _load(name: str):
+  """Imports benchmarks/<name>.py (the folder is not a package)."""
+  spec = importlib.util.spec_from_file_location(name, _BENCHMARKS / f'{name}.py')
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+# step_speed defines --config, --seconds and --warmup_steps; reusing them (and its
+# data_shape_of) keeps the two benchmarks' gan_jax measurement the same.
+step_speed = _load('step_speed')
+torch_dcgan = _load('torch_dcgan')
+
+FLAGS = flags.FLAGS
+_ROUNDS = flags.DEFINE_integer('rounds', 5, 'Timed windows per framework, alternating.')
+_TORCH_THREADS = flags.DEFINE_integer(
+    'torch_threads', 0, "torch's intra-op threads; 0 = os.cpu_count(), as JAX's CPU backend uses.")
+# Windows of step_speed's 20 s default would make 5 alternating rounds take 200 s.
+FLAGS.set_default('seconds', 5.0)
+
+# Each timed chunk aims at about this long, so the clock is read rarely for fast steps
+# (and JAX can queue several steps) while slow steps do not overshoot the window much.
+_CHUNK_SECONDS = 0.25
+_MAX_CHUNK = 10  # step_speed's steps per clock check.
+
+
+def _gan_jax_runner(config, shape: tuple, x: np.ndarray):
+  """gan_jax's compiled step on `x`: `run(k)` does k steps and waits for them.
+
+  Returns (run, compile seconds).
+  """
+  mesh = parallel.make_mesh()
+  batch = parallel.global_batch({'x': x, 'y': np.zeros((x.shape[0],), np.int32)}, mesh)
+  state = state_lib.create_state(config, shape, mesh)
+  start = time.perf_counter()
+  compiled = step_lib.make_train_step(config, mesh, shape).lower(state, batch).compile()
+  compile_s = time.perf_counter() - start
+  holder = {'state': state}  # The step donates the state, so each call replaces it.
+
+  def run(steps: int) -> None:
+    for _ in range(steps):
+      holder['state'], metrics = compiled(holder['state'], batch)
+    jax.block_until_ready(metrics)
+
+  return run, compile_s
+
+
+def _torch_runner(config, shape: tuple, x: np.ndarray):
+  """The eager torch step on `x` (as NCHW): `run(k)` does k steps. Returns (run, step)."""
+  step = torch_dcgan.TorchGANStep(config, shape, seed=int(config.seed))
+  images = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+  def run(steps: int) -> None:
+    # Eager CPU ops finish before they return, so there is nothing to wait for.
+    for _ in range(steps):
+      step(images)
+
+  return run, step
+
+
+def _chunk_size(run) -> int:
+  """Steps per clock check: about _CHUNK_SECONDS of work, from one timed step."""
+  start = time.perf_counter()
+  run(1)
+  seconds = time.perf_counter() - start
+  return int(np.clip(round(_CHUNK_SECONDS / max(seconds, 1e-9)), 1, _MAX_CHUNK))
+
+
+def _window(run, chunk: int, seconds: float) -> float:
+  """Steps per second over one window of at least `seconds`."""
+  steps, start = 0, time.perf_counter()
+  while time.perf_counter() - start < seconds:
+    run(chunk)
+    steps += chunk
+  return steps / (time.perf_counter() - start)
+
+
+def _cpu_model() -> str:
+  """The CPU's model name from /proc/cpuinfo ('' where there is none, e.g. macOS)."""
+  try:
+    with open('/proc/cpuinfo', encoding='utf-8') as f:
+      for line in f:
+        if line.startswith('model name'):
+          return line.split(':', 1)[1].strip()
+  except OSError:
+    pass
+  return ''
+
+
+def main(argv):
+  del argv
+  config = FLAGS.config
+  torch_dcgan.check_supported(config)
+  # By default all cores for torch too, as JAX's CPU backend uses them all. With other
+  # work on the machine fewer can be faster: torch's OpenMP threads wait for each other.
+  torch.set_num_threads(_TORCH_THREADS.value or os.cpu_count())
+  shape = tuple(int(d) for d in step_speed.data_shape_of(config))
+  # An AssertionError, before anything is timed, unless the two models match in size.
+  jax_counts, _ = torch_dcgan.param_counts_match(config, shape)
+
+  rows = int(config.batch_size) * int(config.loss.n_critic)
+  # One synthetic batch in [-1, 1], the same for both (step_speed's recipe).
+  x = np.random.default_rng(0).uniform(-1, 1, (rows, *shape)).astype(np.float32)
+  run_jax, compile_s = _gan_jax_runner(config, shape, x)
+  run_torch, _ = _torch_runner(config, shape, x)
+
+  warmup = FLAGS.warmup_steps
+  run_jax(warmup)
+  run_torch(warmup)
+  chunks = {'gan_jax': _chunk_size(run_jax), 'torch': _chunk_size(run_torch)}
+  runs = {'gan_jax': run_jax, 'torch': run_torch}
+  windows = {'gan_jax': [], 'torch': []}
+  for _ in range(_ROUNDS.value):
+    for name in ('gan_jax', 'torch'):
+      windows[name].append(_window(runs[name], chunks[name], FLAGS.seconds))
+
+  medians = {name: statistics.median(rates) for name, rates in windows.items()}
+  ratio = medians['gan_jax'] / medians['torch']
+  config_name = pathlib.Path(config_flags.get_config_filename(FLAGS['config'])).stem
+  machine = {'processor': platform.processor(), 'cpu_model': _cpu_model(),
+             'cpu_count': os.cpu_count()}
+  row = (f"| `{config_name}` | {'x'.join(map(str, shape))} | {config.batch_size} "
+         f"| {medians['gan_jax']:.2f} | {medians['torch']:.2f} "
+         f"| {medians['gan_jax'] * rows:,.0f} | {medians['torch'] * rows:,.0f} "
+         f"| {ratio:.2f}x |")
+  print(json.dumps({
+      'config': config_name, 'data_shape': list(shape), 'batch_size': config.batch_size,
+      'n_critic': config.loss.n_critic, 'ema': config.optim.ema_decay > 0,
+      # Asserted equal for the two frameworks.
+      'params': {'generator': jax_counts['generator'],
+                 'discriminator': jax_counts['discriminator']},
+      'rounds': _ROUNDS.value, 'seconds': FLAGS.seconds,
+      'gan_jax_steps_per_sec': round(medians['gan_jax'], 3),
+      'torch_steps_per_sec': round(medians['torch'], 3),
+      'gan_jax_examples_per_sec': round(medians['gan_jax'] * rows, 1),
+      'torch_examples_per_sec': round(medians['torch'] * rows, 1),
+      'ratio_gan_jax_over_torch': round(ratio, 3),
+      'gan_jax_windows': [round(r, 3) for r in windows['gan_jax']],
+      'torch_windows': [round(r, 3) for r in windows['torch']],
+      'gan_jax_compile_s': round(compile_s, 2),
+      'torch_threads': torch.get_num_threads(), 'torch_version': torch.__version__,
+      'jax_version': jax.__version__, 'jax_platform': jax.devices()[0].platform,
+      'machine': machine, 'markdown_row': row,
+  }))
+  print('| config | data | batch | gan_jax steps/s | torch steps/s | gan_jax examples/s '
+        '| torch examples/s | gan_jax / torch |')
+  print('|---|---|---|---|---|---|---|---|')
+  print(row)
+
+
+if __name__ == '__main__':
+  app.run(main)
