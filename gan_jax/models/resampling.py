@@ -76,14 +76,15 @@ def upsample_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
 
 
 class _Resample(nn.Module):
-  """A stride-2, (4, 4)-kernel layer with nn.Conv's parameters: 'kernel' and 'bias'."""
+  """A stride-2, (4, 4)-kernel layer with nn.Conv's parameters: 'kernel' and 'bias'.
+
+  Subclasses name their resampling function `(x, kernel) -> y` in `_resample`.
+  """
   features: int
   use_bias: bool = True
   kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
-
-  def _resample(self, x: jax.Array, kernel: jax.Array) -> jax.Array:
-    raise NotImplementedError
+  _resample = None  # A staticmethod in each subclass.
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -102,12 +103,10 @@ class _Resample(nn.Module):
 class DownConv(_Resample):
   """nn.Conv(features, (4, 4), strides=(2, 2), padding='SAME') for even H and W."""
 
-  def _resample(self, x, kernel):
-    return downsample_conv(x, kernel)
+  _resample = staticmethod(downsample_conv)
 
 
 class UpConv(_Resample):
   """nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding='SAME')."""
 
-  def _resample(self, x, kernel):
-    return upsample_conv(x, kernel)
+  _resample = staticmethod(upsample_conv)
