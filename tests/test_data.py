@@ -377,21 +377,34 @@ def test_set_state_resumes_exactly(fields):
   assert_same_batches(expected, take(resumed, 5))
 
 
-def test_shards_are_disjoint_and_cover_the_data():
+def test_processes_split_each_global_batch_as_one_process_reads_it():
   config = data_config(name='digits')
-  source = indexed_source(11)
-  seen = []
-  for shard in range(2):
-    pipeline = data.make_pipeline(source, config, batch_size=3, seed=0, shard_index=shard,
-                                  shard_count=2)
-    # Shard 0 holds 6 examples, shard 1 holds 5: two epochs of each, batches straddling.
-    labels = np.concatenate([b['y'] for b in take(pipeline, 4)])
-    size = 6 - shard
-    assert sorted(labels[:size]) == sorted(labels[size:2 * size])
-    seen.append(set(labels.tolist()))
-  assert seen[0].isdisjoint(seen[1]) and seen[0] | seen[1] == set(range(11))
+  source = indexed_source(12)
+  whole = take(data.make_pipeline(source, config, batch_size=6, seed=0), 4)
+  parts = [take(data.make_pipeline(source, config, batch_size=3, seed=0, shard_index=p,
+                                   shard_count=2), 4) for p in range(2)]
+  for k in range(4):
+    # Process p holds rows 3p .. 3p + 2 of global batch k: together, one process's batch.
+    joined = np.concatenate([parts[0][k]['y'], parts[1][k]['y']])
+    np.testing.assert_array_equal(joined, whole[k]['y'])
+  # Within an epoch (two global batches of 6) the processes' rows are disjoint and cover
+  # the data.
+  first_epoch = [set(np.concatenate([b['y'] for b in part[:2]]).tolist()) for part in parts]
+  assert first_epoch[0].isdisjoint(first_epoch[1])
+  assert first_epoch[0] | first_epoch[1] == set(range(12))
   with pytest.raises(ValueError, match='shard_index=2'):
     data.make_pipeline(source, config, batch_size=3, seed=0, shard_index=2, shard_count=2)
+
+
+def test_random_flips_do_not_depend_on_the_process_count():
+  config = data_config(name='digits', random_flip=True)
+  source = data.make_source(config, 0)
+  whole = take(data.make_pipeline(source, config, batch_size=8, seed=3), 2)
+  parts = [take(data.make_pipeline(source, config, batch_size=4, seed=3, shard_index=p,
+                                   shard_count=2), 2) for p in range(2)]
+  for k in range(2):
+    np.testing.assert_array_equal(np.concatenate([parts[0][k]['x'], parts[1][k]['x']]),
+                                  whole[k]['x'])
 
 
 def test_random_flip_flips_about_half_and_is_seeded():

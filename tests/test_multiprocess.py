@@ -1,5 +1,6 @@
 """Two CPU processes on localhost (JAX's distributed runtime, gloo collectives) train to
-the same parameters as one process, through a checkpoint and a restart."""
+the same parameters as one process, through a checkpoint and a restart: for data drawn
+in the step and for loaded data, of which each process reads its own rows."""
 
 import os
 import pathlib
@@ -9,14 +10,14 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 import gan_jax
 
 TESTS = pathlib.Path(__file__).resolve().parent
 ROOT = TESTS.parent
 
-# A tiny ring GAN with data drawn in the step: its batches depend on (key, step) only,
-# so they are the same whatever the number of processes.
+# Tiny GANs: the ring with data drawn in the step, and the digits read by the pipeline.
 CONFIG = '''
 import sys
 sys.path.insert(0, {tests!r})
@@ -24,15 +25,21 @@ from tiny_configs import tiny_config
 
 
 def get_config():
-  config = tiny_config(**{{'data.name': 'ring', 'data.fresh_samples': True,
-                          'data.draw_on_device': True, 'model.name': 'mlp',
-                          'optim.ema_decay': 0.99}})
+  config = tiny_config(**{fields!r})
   config.num_train_steps = 6
   config.log_every_steps = 3
   config.checkpoint_every_steps = 3
   config.sample_every_steps = 6
   return config
 '''
+
+DATASETS = {
+    'ring_on_device': {'data.name': 'ring', 'data.fresh_samples': True,
+                       'data.draw_on_device': True, 'model.name': 'mlp',
+                       'optim.ema_decay': 0.99},
+    'digits_loaded': {'data.name': 'digits', 'data.random_flip': True, 'model.name': 'mlp',
+                      'optim.ema_decay': 0.99},
+}
 
 
 def _free_port() -> int:
@@ -62,9 +69,10 @@ def _launch(config_path, workdir, num_processes: int, steps: int) -> None:
       assert 'connected to 1 peer ranks' in output, output[-3000:]
 
 
-def test_two_processes_match_one_process_through_a_restart(tmp_path):
-  config_path = tmp_path / 'tiny_ring.py'
-  config_path.write_text(CONFIG.format(tests=str(TESTS)))
+@pytest.mark.parametrize('dataset', sorted(DATASETS))
+def test_two_processes_match_one_process_through_a_restart(tmp_path, dataset):
+  config_path = tmp_path / 'tiny.py'
+  config_path.write_text(CONFIG.format(tests=str(TESTS), fields=DATASETS[dataset]))
   _launch(config_path, tmp_path / 'one', num_processes=1, steps=6)
   # Two processes: 3 steps, stop, then a restart from the checkpoint to 6.
   _launch(config_path, tmp_path / 'two', num_processes=2, steps=3)

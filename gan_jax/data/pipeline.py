@@ -1,8 +1,10 @@
 """The input pipeline: an endless, resumable stream of preprocessed batches from a source.
 
-Batch k of process p is a pure function of (seed, p, k): which examples it holds (the
-shard's examples in a fresh permutation every epoch; fresh-sample sources in order),
-how they are flipped, and how they are scaled. grain serves batch k through a
+Global batch k (all processes together) is a pure function of (seed, k): which examples
+it holds (a fresh permutation of the whole source every epoch; fresh-sample sources in
+order), how they are flipped, and how they are scaled. Process p of P reads only its
+rows p*b .. (p+1)*b - 1 of it (b = the per-process batch), so the global batch, and
+therefore training, is the same whatever the number of processes. grain serves batch k through a
 `MapDataset`, so its iterator's position (`{'next_index': k}` in one process) is the
 whole state a checkpoint needs, and `mp_prefetch` can move the work into worker
 processes (`data.num_workers`) without changing a single batch.
@@ -55,8 +57,7 @@ class BatchReader:
     self.image_size = image_size
     self.random_flip = random_flip and source.is_image
     self.is_stream = getattr(source, 'is_stream', False)
-    # Contiguous shards would split a sorted dataset by class; strided ones do not.
-    self.shard_length = len(range(shard_index, len(source), shard_count))
+    self.global_batch_size = batch_size * shard_count
     self._permutations = {}
 
   def __len__(self) -> int:
@@ -64,26 +65,31 @@ class BatchReader:
 
   def _permutation(self, epoch: int) -> np.ndarray:
     if epoch not in self._permutations:
-      # Every process uses the same seed: shards are disjoint by construction, and a
-      # run's order depends on nothing but (seed, shard, epoch).
+      # Every process draws the same permutation, so their rows never overlap and the
+      # order depends on nothing but (seed, epoch).
       rng = np.random.default_rng([self.seed, epoch])
       if len(self._permutations) >= 2:  # A batch mostly spans one or two epochs.
         self._permutations.clear()
-      self._permutations[epoch] = rng.permutation(self.shard_length)
+      self._permutations[epoch] = rng.permutation(len(self.source))
     return self._permutations[epoch]
 
+  def _rows(self) -> slice:
+    """This process's rows of a global batch."""
+    start = self.shard_index * self.batch_size
+    return slice(start, start + self.batch_size)
+
   def indices(self, batch_index: int) -> np.ndarray:
-    """Source indices of batch `batch_index` of this shard."""
-    positions = batch_index * self.batch_size + np.arange(self.batch_size, dtype=np.int64)
+    """Source indices of this process's rows of global batch `batch_index`."""
+    positions = (batch_index * self.global_batch_size + self.shard_index * self.batch_size
+                 + np.arange(self.batch_size, dtype=np.int64))
     if self.is_stream:
-      local = positions % self.shard_length
-    else:
-      epochs, offsets = np.divmod(positions, self.shard_length)
-      local = np.empty_like(positions)
-      for epoch in np.unique(epochs):
-        chosen = epochs == epoch
-        local[chosen] = self._permutation(int(epoch))[offsets[chosen]]
-    return self.shard_index + local * self.shard_count
+      return positions % len(self.source)
+    epochs, offsets = np.divmod(positions, len(self.source))
+    indices = np.empty_like(positions)
+    for epoch in np.unique(epochs):
+      chosen = epochs == epoch
+      indices[chosen] = self._permutation(int(epoch))[offsets[chosen]]
+    return indices
 
   def __getitem__(self, batch_index: int) -> dict:
     indices = self.indices(batch_index)
@@ -95,8 +101,9 @@ class BatchReader:
     if not self.source.is_image:
       return {'x': np.asarray(x, np.float32), 'y': batch['y']}
     if self.random_flip:
-      rng = np.random.default_rng([self.seed, self.shard_index, batch_index, _FLIP_STREAM])
-      flip = rng.random(len(x)) < 0.5
+      # Drawn for the whole global batch, then sliced: the same flips for any process count.
+      rng = np.random.default_rng([self.seed, 0, batch_index, _FLIP_STREAM])
+      flip = rng.random(self.global_batch_size)[self._rows()] < 0.5
       x = np.where(flip[:, None, None, None], x[:, :, ::-1], x)
     # uint8 0..255 -> float32 -1..1, the range of the generator's tanh output.
     x = x.astype(np.float32) * np.float32(1 / 127.5) - np.float32(1.0)
@@ -158,9 +165,9 @@ def make_pipeline(source, data_config, batch_size: int, seed: int, shard_index: 
                   shard_count: int = 1) -> Pipeline:
   """An endless stream of batches of `batch_size` examples from this process's shard.
 
-  `batch_size` is per process. Process `shard_index` of `shard_count` reads source
-  indices shard_index, shard_index + shard_count, ...; all processes must pass the same
-  `seed`. Images become float32 in [-1, 1], resized to `data.image_size` squared when
+  `batch_size` is per process. Process `shard_index` of `shard_count` reads its rows
+  (shard_index * batch_size onwards) of every global batch of `batch_size * shard_count`
+  examples; all processes must pass the same `seed`. Images become float32 in [-1, 1], resized to `data.image_size` squared when
   set, flipped left-right with probability 1/2 when `data.random_flip`; points pass
   through as float32. The result's `element_shape` is one preprocessed example's shape.
   """
