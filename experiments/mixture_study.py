@@ -27,6 +27,7 @@ Modifiers can follow a method with '+', e.g. `ring,pacgan4+decay`:
   hinge     hinge loss.
   pack2, pack4   packing m = 2 or 4 with the batch scaled by m (for the VEEGAN setting).
   long      50,000 steps instead of 25,000.
+  lr1e3     learning rates of 1e-3 for both players instead of 1e-4.
 
 Every run: 25,000 generator steps, fresh samples every batch (drawn on device), no EMA
 (a mode-hopping generator's average is a blob between modes), and the VEEGAN
@@ -95,7 +96,7 @@ def pacgan_setting(config, pack: int):
   return config
 
 
-MODIFIERS = ('decay', 'mbstd', 'r1', 'sn', 'hinge', 'pack2', 'pack4', 'long')
+MODIFIERS = ('decay', 'mbstd', 'r1', 'sn', 'hinge', 'pack2', 'pack4', 'long', 'lr1e3')
 
 
 def _method_config(config, method: str):
@@ -136,6 +137,8 @@ def _apply_modifier(config, modifier: str):
     config.stabilize.pack = pack
   elif modifier == 'long':
     config.num_train_steps = 50_000
+  elif modifier == 'lr1e3':
+    config.optim.g_lr = config.optim.d_lr = 1e-3
   else:
     raise ValueError(f'modifier {modifier!r} is unknown; known: {", ".join(MODIFIERS)}.')
   return config
