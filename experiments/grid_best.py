@@ -1,8 +1,8 @@
 """The best gan_jax recipe found so far on the 25-Gaussian grid (README, mode-coverage table).
 
 The VEEGAN-sized networks (z 256, G and D 2x128 ReLU) with packing m = 4 (a batch of
-2,048 points, 512 packs), learning rates decaying linearly to 0, 50,000 steps. One seed
-per run; pick it with --config.seed.
+2,048 points, 512 packs), learning rates of 1e-3 decaying linearly to 0, 25,000 steps.
+One seed per run; pick it with --config.seed.
 """
 
 import importlib.util
@@ -10,9 +10,9 @@ import pathlib
 
 
 def get_config():
-  """`experiments/mixture_study.py:grid,gan+pack4+decay+long`."""
+  """`experiments/mixture_study.py:grid,gan+pack4+decay+lr1e3`."""
   path = pathlib.Path(__file__).resolve().parent / 'mixture_study.py'
   spec = importlib.util.spec_from_file_location('mixture_study', path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  return module.get_config('grid,gan+pack4+decay+long')
+  return module.get_config('grid,gan+pack4+decay+lr1e3')
