@@ -43,13 +43,14 @@ def data_shape_of(config) -> tuple:
   return tuple(int(d) for d in pipeline.element_shape)
 
 
-def _flops_per_step(config, mesh, shape, state, batch, per_call: int) -> float:
-  """XLA's cost analysis of ONE step (it counts a scan's body once, not per iteration)."""
+def _flops_per_step(config, mesh, shape, state, batch, compiled, per_call: int) -> float:
+  """XLA's cost analysis of ONE step (it counts a scan's body once, not per iteration).
+
+  `compiled` is the timed program; with K > 1 steps per call a single step is compiled
+  once more, only for its cost.
+  """
   if per_call > 1:
     batch = None if batch is None else jax.tree.map(lambda x: x[0], batch)
-    single = step_lib.make_train_step(config, mesh, shape)
-    compiled = single.lower(state, batch).compile()
-  else:
     compiled = step_lib.make_train_step(config, mesh, shape).lower(state, batch).compile()
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
@@ -77,7 +78,7 @@ def main(argv):
   start = time.perf_counter()
   compiled = train_step.lower(state, batch).compile()
   compile_s = time.perf_counter() - start
-  flops_per_step = _flops_per_step(config, mesh, shape, state, batch, per_call)
+  flops_per_step = _flops_per_step(config, mesh, shape, state, batch, compiled, per_call)
 
   for _ in range(_WARMUP.value):
     state, metrics = compiled(state, batch)
