@@ -57,6 +57,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.g_batch_norm = False  # mlp: BatchNorm after each generator hidden layer (before the activation), as in PacGAN.
   config.model.d_activation = ''  # mlp: discriminator activation ('' = activation); 'maxout' for maxout units.
   config.model.maxout_pieces = 5  # mlp: linear pieces per maxout unit (d_activation='maxout').
+  config.model.compute_dtype = 'float32'  # float32 | bfloat16: activations and matmuls (params and optimizer stay float32).
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()
