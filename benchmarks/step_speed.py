@@ -2,6 +2,13 @@
 
   python benchmarks/step_speed.py --config=experiments/digits_dcgan.py [--seconds=20]
 
+Beside the step, the input pipeline's own speed: `loader_batches_per_sec` is how many
+of the step's batches (`batch_size * n_critic` examples each, read, preprocessed and
+put on the devices as `gan_jax.train` does) the host produces per second on its own,
+timed for `--loader_seconds`. A pipeline slower than the step starves it. It is null,
+with `loader_note` saying why, where there is no host pipeline (data drawn on device)
+or its data cannot be read here (a TFDS dataset that is not prepared).
+
 With `--config.steps_per_call=K`, each call runs K steps (`lax.scan`); fresh-sample 2-D
 mixtures with `data.draw_on_device` draw their data inside the step. The step is timed on device-resident batches of the experiment's data shape, so the
 figure is the compiled training step itself (data loading is measured separately, and
@@ -23,10 +30,13 @@ from gan_jax import parallel
 from gan_jax import state as state_lib
 from gan_jax import step as step_lib
 from gan_jax.data import on_device
+from gan_jax.data import throughput
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Experiment config file.')
 _SECONDS = flags.DEFINE_float('seconds', 20.0, 'Length of the timed window.')
 _WARMUP = flags.DEFINE_integer('warmup_steps', 5, 'Steps run after compiling, before timing.')
+_LOADER_SECONDS = flags.DEFINE_float(
+    'loader_seconds', 5.0, 'Length of the input pipeline\'s timed window (0 = skip it).')
 flags.mark_flags_as_required(['config'])
 
 
@@ -92,6 +102,8 @@ def main(argv):
     jax.block_until_ready(metrics)
     steps += 10 * per_call
   elapsed = time.perf_counter() - start
+  loader = ({'loader_note': 'skipped (--loader_seconds=0)'} if _LOADER_SECONDS.value <= 0
+            else throughput.loader_speed(config, mesh, _LOADER_SECONDS.value))
 
   print(json.dumps({
       'config': config.data.tfds_name or config.data.name, 'model': config.model.name,
@@ -103,6 +115,7 @@ def main(argv):
       'examples_per_sec': round(steps * rows / elapsed, 1),
       'flops_per_step': flops_per_step,
       'gflops_per_sec': round(flops_per_step * steps / elapsed / 1e9, 2),
+      **loader,
   }))
 
 
