@@ -172,20 +172,26 @@ def train_and_evaluate(config, workdir: str):
                                   checkpointer)
       window.add(step_values)
 
-  def is_event(step: int) -> bool:
-    """Whether anything is logged, drawn, evaluated or saved after `step`."""
-    return (step == num_steps or step % config.log_every_steps == 0
-            or step % config.sample_every_steps == 0
-            or step % config.checkpoint_every_steps == 0
-            or (evaluator is not None and config.eval.every_steps
-                and step % config.eval.every_steps == 0))
+  def events_after(step: int) -> set[str]:
+    """What happens after `step`: a subset of {'log', 'sample', 'eval', 'save'}."""
+    is_last = step == num_steps
+    due = {
+        'log': step % config.log_every_steps == 0,
+        'sample': step % config.sample_every_steps == 0,
+        'save': step % config.checkpoint_every_steps == 0,
+        'eval': evaluator is not None and bool(config.eval.every_steps)
+                and step % config.eval.every_steps == 0,
+    }
+    if is_last:  # The last step logs, draws, saves, and evaluates when there is an evaluator.
+      due = {name: name != 'eval' or evaluator is not None for name in due}
+    return {name for name, now in due.items() if now}
 
   def steps_in_next_call(step: int) -> int:
     """K when no event falls strictly inside the next K steps, else 1."""
     if multi_step is None or step + steps_per_call > num_steps:
       return 1
     inside = range(step + 1, step + steps_per_call)
-    return 1 if any(is_event(s) for s in inside) else steps_per_call
+    return 1 if any(events_after(s) for s in inside) else steps_per_call
 
   def next_batches(count: int):
     """The batches of the next `count` steps (None when the step draws its own data)."""
@@ -212,25 +218,20 @@ def train_and_evaluate(config, workdir: str):
       pending = (step, metrics, count)
       progress.update(count)
 
-      is_last = step == num_steps
-      log_now = step % config.log_every_steps == 0 or is_last
-      sample_now = step % config.sample_every_steps == 0 or is_last
-      save_now = step % config.checkpoint_every_steps == 0 or is_last
-      eval_now = evaluator is not None and (
-          is_last or (config.eval.every_steps and step % config.eval.every_steps == 0))
-      if log_now or sample_now or save_now or eval_now:
+      events = events_after(step)
+      if events:
         record(*pending)
         pending = None
-      if log_now:
+      if 'log' in events:
         scalars = window.flush()
         metric_writer.write_scalars(step, scalars)
         progress.set_postfix(d_loss=f'{scalars["d_loss"]:.3f}', g_loss=f'{scalars["g_loss"]:.3f}',
                              steps_s=f'{scalars["steps_per_sec"]:.1f}')
-      if sample_now:
+      if 'sample' in events:
         write_samples(step)
-      if eval_now:
+      if 'eval' in events:
         evaluate(step)
-      if save_now:
+      if 'save' in events:
         checkpointer.save(step, state, pipeline.get_state(), config, meta)
   finally:
     pipeline.close()
