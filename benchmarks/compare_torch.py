@@ -1,18 +1,24 @@
-"""gan_jax's compiled DCGAN train step against the same DCGAN in eager PyTorch, on CPU.
+"""gan_jax's compiled train step against the same GAN in eager PyTorch, on CPU.
 
   python benchmarks/compare_torch.py --config=experiments/mnist_dcgan.py \\
       [--config.batch_size=64] [--rounds=5] [--seconds=5]
+  python benchmarks/compare_torch.py --config=experiments/mixture_study.py:ring,gan
 
-Both steps are built from the config (the torch one by `benchmarks/torch_dcgan.py`,
-whose parameter counts are asserted equal to gan_jax's), compiled or warmed up, then
+Both steps are built from the config (the torch one by the port that `PORTS` names for
+`config.model.name`: `benchmarks/torch_dcgan.py` or `benchmarks/torch_mlp.py`, whose
+parameter counts are asserted equal to gan_jax's), compiled or warmed up, then
 timed in alternating windows of `--seconds` each (gan_jax, torch, gan_jax, ...) for
 `--rounds` rounds, so that drift in the machine's load reaches both alike. Prints one
 JSON line with the medians over windows and the ratio gan_jax / torch, then a Markdown
 table (header and row). Both train on the same synthetic batch of the config's data
 shape, resident in memory, as `benchmarks/step_speed.py` does: TFDS datasets need not
-be prepared, and data loading is not timed. `--config`, `--seconds` and
-`--warmup_steps` are step_speed's flags; any config field can be overridden.
-Requires the `bench` extra (CPU torch).
+be prepared, and data loading is not timed. For the same reason
+`config.data.draw_on_device` is turned off here: a 2-D mixture config that draws its
+points inside the step (as `experiments/mixture_study.py` does) would otherwise time
+gan_jax's sampling too and ignore the batch torch is timed on. Each gan_jax call is one
+step, whatever `config.steps_per_call` says, as each torch call is. `--config`,
+`--seconds` and `--warmup_steps` are step_speed's flags; any config field can be
+overridden. Requires the `bench` extra (CPU torch).
 """
 
 import importlib.util
@@ -49,6 +55,8 @@ def _load(name: str):
 # data_shape_of) keeps the two benchmarks' gan_jax measurement the same.
 step_speed = _load('step_speed')
 torch_dcgan = _load('torch_dcgan')
+# config.model.name -> the module that ports that family to torch (see torch_dcgan.py).
+PORTS = {'dcgan': torch_dcgan, 'mlp': _load('torch_mlp')}
 
 FLAGS = flags.FLAGS
 _ROUNDS = flags.DEFINE_integer('rounds', 5, 'Timed windows per framework, alternating.')
@@ -72,6 +80,7 @@ def _gan_jax_runner(config, shape: tuple, x: np.ndarray):
   batch = parallel.global_batch({'x': x, 'y': np.zeros((x.shape[0],), np.int32)}, mesh)
   state = state_lib.create_state(config, shape, mesh)
   start = time.perf_counter()
+  # steps_per_call is left at its default of 1: one step per call, as torch's.
   compiled = step_lib.make_train_step(config, mesh, shape).lower(state, batch).compile()
   compile_s = time.perf_counter() - start
   holder = {'state': state}  # The step donates the state, so each call replaces it.
@@ -84,15 +93,19 @@ def _gan_jax_runner(config, shape: tuple, x: np.ndarray):
   return run, compile_s
 
 
-def _torch_runner(config, shape: tuple, x: np.ndarray):
-  """The eager torch step on `x` (as NCHW): `run(k)` does k steps. Returns (run, step)."""
-  step = torch_dcgan.TorchGANStep(config, shape, seed=int(config.seed))
-  images = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+def _torch_runner(config, port, shape: tuple, x: np.ndarray):
+  """The eager torch step of `port` on `x` (in the port's layout): `run(k)` does k steps.
+
+  Returns (run, step).
+  """
+  torch.manual_seed(int(config.seed))
+  step = torch_dcgan.TorchGANStep(config, *port.make_models(config, shape))
+  data = port.to_torch(x)
 
   def run(steps: int) -> None:
     # Eager CPU ops finish before they return, so there is nothing to wait for.
     for _ in range(steps):
-      step(images)
+      step(data)
 
   return run, step
 
@@ -126,22 +139,39 @@ def _cpu_model() -> str:
   return ''
 
 
+def _port_of(config):
+  """The torch port of `config.model.name`; a ValueError listing the known ones."""
+  if config.model.name not in PORTS:
+    raise ValueError(f'config.model.name={config.model.name!r} has no torch port; known: '
+                     f'{", ".join(sorted(PORTS))}.')
+  return PORTS[config.model.name]
+
+
+def _config_name(filename: str) -> str:
+  """'experiments/mixture_study.py:ring,gan' -> 'mixture_study:ring,gan' (the file's stem)."""
+  path, colon, argument = filename.partition(':')
+  return pathlib.Path(path).stem + colon + argument
+
+
 def main(argv):
   del argv
   config = FLAGS.config
-  torch_dcgan.check_supported(config)
+  port = _port_of(config)
+  port.check_supported(config)
+  # Both frameworks train on the one resident batch below (see the module docstring).
+  config.data.draw_on_device = False
   # By default all cores for torch too, as JAX's CPU backend uses them all. With other
   # work on the machine fewer can be faster: torch's OpenMP threads wait for each other.
   torch.set_num_threads(_TORCH_THREADS.value or os.cpu_count())
   shape = tuple(int(d) for d in step_speed.data_shape_of(config))
   # An AssertionError, before anything is timed, unless the two models match in size.
-  jax_counts, _ = torch_dcgan.param_counts_match(config, shape)
+  jax_counts, _ = torch_dcgan.param_counts_match(config, shape, port.make_models)
 
   rows = int(config.batch_size) * int(config.loss.n_critic)
   # One synthetic batch in [-1, 1], the same for both (step_speed's recipe).
   x = np.random.default_rng(0).uniform(-1, 1, (rows, *shape)).astype(np.float32)
   run_jax, compile_s = _gan_jax_runner(config, shape, x)
-  run_torch, _ = _torch_runner(config, shape, x)
+  run_torch, _ = _torch_runner(config, port, shape, x)
 
   warmup = FLAGS.warmup_steps
   run_jax(warmup)
@@ -155,7 +185,7 @@ def main(argv):
 
   medians = {name: statistics.median(rates) for name, rates in windows.items()}
   ratio = medians['gan_jax'] / medians['torch']
-  config_name = pathlib.Path(config_flags.get_config_filename(FLAGS['config'])).stem
+  config_name = _config_name(config_flags.get_config_filename(FLAGS['config']))
   machine = {'processor': platform.processor(), 'cpu_model': _cpu_model(),
              'cpu_count': os.cpu_count()}
   row = (f"| `{config_name}` | {'x'.join(map(str, shape))} | {config.batch_size} "
@@ -163,7 +193,9 @@ def main(argv):
          f"| {medians['gan_jax'] * rows:,.0f} | {medians['torch'] * rows:,.0f} "
          f"| {ratio:.2f}x |")
   print(json.dumps({
-      'config': config_name, 'data_shape': list(shape), 'batch_size': config.batch_size,
+      'config': config_name, 'model': config.model.name,
+      'latent_dim': config.model.latent_dim, 'pack': config.stabilize.pack,
+      'data_shape': list(shape), 'batch_size': config.batch_size,
       'n_critic': config.loss.n_critic, 'ema': config.optim.ema_decay > 0,
       # Asserted equal for the two frameworks.
       'params': {'generator': jax_counts['generator'],

@@ -15,6 +15,12 @@ loss with Adam: `n_critic` discriminator updates, each generating a fake batch w
 gradients and calling the discriminator twice (real, then fake), then one generator
 update, then the EMA of the generator's parameters with gan_jax's decay ramp.
 
+The step, the parameter counting and the config check are not DCGAN-specific: they take
+the torch model pair, or the port's `make_models`, so `benchmarks/torch_mlp.py` shares
+them. A port is a module with `check_supported(config)`, `make_models(config,
+data_shape)`, `to_torch(x)` (a NumPy batch of gan_jax's layout in the port's layout) and
+`load_gan_jax_params_(generator, discriminator, g_params, d_params)`.
+
 Run it to check the parameter counts of the MNIST and CIFAR-10 experiments:
 
   python benchmarks/torch_dcgan.py
@@ -22,6 +28,7 @@ Run it to check the parameter counts of the MNIST and CIFAR-10 experiments:
 
 import importlib.util
 import pathlib
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +38,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from gan_jax import models as models_lib
+from gan_jax import packing
 from gan_jax.models import dcgan as jax_dcgan
 
 # flax's BatchNorm keeps running = 0.9 * running + 0.1 * batch (layers.BATCH_NORM_MOMENTUM);
@@ -117,31 +125,46 @@ class Discriminator(nn.Module):
     return self.logit(self.blocks(x).flatten(1))[:, 0]
 
 
-def check_supported(config) -> None:
-  """A ValueError naming the first config field this port does not implement."""
-  unsupported = {
-      'model.name': (config.model.name, 'dcgan'),
+def step_fields(config) -> dict:
+  """'section.name' -> (value, the one value supported), for what every torch port lacks.
+
+  `TorchGANStep` implements the non-saturating loss with plain Adam only, and neither
+  port has spectral norm, the minibatch-stddev feature or bfloat16 compute.
+  """
+  return {
       'model.spectral_norm': (config.model.spectral_norm, False),
       'model.minibatch_std_group': (config.model.minibatch_std_group, 0),
+      'model.compute_dtype': (config.model.compute_dtype, 'float32'),
       'loss.name': (config.loss.name, 'non_saturating'),
       'loss.gradient_penalty': (config.loss.gradient_penalty, 0.0),
       'loss.r1': (config.loss.r1, 0.0),
       'loss.clip_weights': (config.loss.clip_weights, 0.0),
       'stabilize.unroll_steps': (config.stabilize.unroll_steps, 0),
-      'stabilize.pack': (config.stabilize.pack, 1),
       'stabilize.diffaugment': (config.stabilize.diffaugment, ''),
       'optim.name': (config.optim.name, 'adam'),
       'optim.schedule': (config.optim.schedule, 'constant'),
       'optim.warmup_steps': (config.optim.warmup_steps, 0),
   }
-  for field, (value, supported) in unsupported.items():
+
+
+def raise_unsupported(fields: dict, port: str) -> None:
+  """A ValueError naming the first of `fields` (as `step_fields` gives them) off its value."""
+  for field, (value, supported) in fields.items():
     if value != supported:
-      raise ValueError(f'The torch DCGAN supports only config.{field}={supported!r}, '
+      raise ValueError(f'The torch {port} supports only config.{field}={supported!r}, '
                        f'got {value!r}.')
 
 
-def make_models(model_config, data_shape: tuple) -> tuple[Generator, Discriminator]:
-  """The torch (generator, discriminator) for `model_config` and images of `data_shape`."""
+def check_supported(config) -> None:
+  """A ValueError naming the first config field this port does not implement."""
+  raise_unsupported({'model.name': (config.model.name, 'dcgan'),
+                     'stabilize.pack': (config.stabilize.pack, 1),
+                     **step_fields(config)}, 'DCGAN')
+
+
+def make_models(config, data_shape: tuple) -> tuple[Generator, Discriminator]:
+  """The torch (generator, discriminator) for `config` and images of `data_shape`."""
+  model_config = config.model
   data_shape = tuple(int(d) for d in data_shape)
   generator = Generator(int(model_config.latent_dim), data_shape,
                         features=int(model_config.g_features))
@@ -155,16 +178,22 @@ def count_params(module: nn.Module) -> int:
   return sum(p.numel() for p in module.parameters())
 
 
-def gan_jax_param_counts(model_config, data_shape: tuple) -> dict:
+def to_torch(x: np.ndarray) -> torch.Tensor:
+  """A batch of NHWC images (gan_jax's layout) as the NCHW tensor this port's models take."""
+  return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+
+def gan_jax_param_counts(config, data_shape: tuple) -> dict:
   """{'generator': n, 'discriminator': n}: the 'params' sizes of gan_jax's modules.
 
   Shapes only (`jax.eval_shape`), so nothing is initialised or compiled.
   """
-  generator, discriminator = models_lib.make_models(model_config, tuple(data_shape))
+  generator, discriminator = models_lib.make_models(config.model, tuple(data_shape))
   key = jax.random.PRNGKey(0)
-  # Two examples: BatchNorm needs a batch, as in gan_jax.state.init_state.
-  z = jnp.zeros((2, int(model_config.latent_dim)), jnp.float32)
-  x = jnp.zeros((2, *data_shape), jnp.float32)
+  # Two examples: BatchNorm needs a batch; the discriminator judges packs of
+  # `stabilize.pack` examples. Both as in gan_jax.state.init_state.
+  z = jnp.zeros((2, int(config.model.latent_dim)), jnp.float32)
+  x = jnp.zeros((2, *packing.packed_shape(data_shape, config.stabilize.pack)), jnp.float32)
   counts = {}
   for name, module, inputs in (('generator', generator, z), ('discriminator', discriminator, x)):
     shapes = jax.eval_shape(lambda k, m=module, v=inputs: m.init(k, v, train=False), key)
@@ -173,15 +202,16 @@ def gan_jax_param_counts(model_config, data_shape: tuple) -> dict:
 
 
 class TorchGANStep:
-  """One gan_jax train step in eager PyTorch: `step(x)` with x (n_critic * B, C, H, W).
+  """One gan_jax train step in eager PyTorch: `step(x)` with x (n_critic * B, ...).
 
+  Trains the (generator, discriminator) pair of a port's `make_models` on x in the port's
+  layout (see `to_torch`). Seed torch before making the pair, and check the config with
+  the port's `check_supported` first: the step trusts that it is one it implements.
   Critic update i uses the rows i, i + n_critic, ... of x, as gan_jax's step does.
   """
 
-  def __init__(self, config, data_shape: tuple, seed: int = 0):
-    check_supported(config)
-    torch.manual_seed(seed)
-    self.generator, self.discriminator = make_models(config.model, data_shape)
+  def __init__(self, config, generator: nn.Module, discriminator: nn.Module):
+    self.generator, self.discriminator = generator, discriminator
     self.generator.train()
     self.discriminator.train()
     optim = config.optim
@@ -204,13 +234,13 @@ class TorchGANStep:
     return {'generator': count_params(self.generator),
             'discriminator': count_params(self.discriminator)}
 
-  def _d_update(self, real: torch.Tensor) -> torch.Tensor:
-    """One discriminator update on `real` and a fresh fake batch; returns the loss."""
+  def _d_update(self, real: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """One discriminator update on `real` and the fake batch G(z); returns the loss."""
     with torch.no_grad():
       # gan_jax stops the gradient at the fakes; no_grad is torch's way to not record it.
       # Unlike gan_jax, this moves the generator's BatchNorm running statistics, a few
       # elementwise ops per layer.
-      fake = self.generator(torch.randn(real.shape[0], self.latent_dim))
+      fake = self.generator(z)
     # Two calls, as gan_jax makes them, so each batch is normalised by its own statistics.
     loss = (F.softplus(-self.discriminator(real)).mean()
             + F.softplus(self.discriminator(fake)).mean())
@@ -219,13 +249,13 @@ class TorchGANStep:
     self.d_opt.step()
     return loss.detach()
 
-  def _g_update(self, batch_size: int) -> torch.Tensor:
-    """One generator update against the current discriminator; returns the loss."""
+  def _g_update(self, z: torch.Tensor) -> torch.Tensor:
+    """One generator update of G(z) against the current discriminator; returns the loss."""
     # gan_jax differentiates the generator's loss with respect to g_params only; freezing
     # D's parameters keeps torch from computing their unused gradients too.
     for p in self.d_params:
       p.requires_grad_(False)
-    fake = self.generator(torch.randn(batch_size, self.latent_dim))
+    fake = self.generator(z)
     loss = F.softplus(-self.discriminator(fake)).mean()
     self.g_opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -234,11 +264,19 @@ class TorchGANStep:
       p.requires_grad_(True)
     return loss.detach()
 
-  def __call__(self, x: torch.Tensor) -> dict:
-    """One train step on x; returns the last critic loss and the generator loss (tensors)."""
+  def __call__(self, x: torch.Tensor, noise=None) -> dict:
+    """One train step on x; returns the last critic loss and the generator loss (tensors).
+
+    `noise`, if given, holds the n_critic + 1 noise batches (B, latent_dim) to use, the
+    critic updates' first, so that a test can replay the noise of gan_jax's step;
+    otherwise they are drawn here.
+    """
+    batch_size = x.shape[0] // self.n_critic
+    if noise is None:
+      noise = [torch.randn(batch_size, self.latent_dim) for _ in range(self.n_critic + 1)]
     for i in range(self.n_critic):
-      d_loss = self._d_update(x[i::self.n_critic])
-    g_loss = self._g_update(x.shape[0] // self.n_critic)
+      d_loss = self._d_update(x[i::self.n_critic], noise[i])
+    g_loss = self._g_update(noise[self.n_critic])
     if self.ema_params is not None:
       # gan_jax's ramp (step.ema_decay_at): min(decay, (1 + step) / (10 + step)).
       decay = min(self.ema_decay, (1.0 + self.step) / (10.0 + self.step))
@@ -249,18 +287,18 @@ class TorchGANStep:
     return {'d_loss': d_loss, 'g_loss': g_loss}
 
 
-def _copy_(tensor: torch.Tensor, value) -> None:
+def copy_(tensor: torch.Tensor, value) -> None:
   """Copies an array-like of the same shape into a parameter, without recording gradients."""
   # np.array copies: jax arrays are read-only, which torch.from_numpy warns about.
   with torch.no_grad():
     tensor.copy_(torch.from_numpy(np.array(value, np.float32)))
 
 
-def _copy_batch_norms_(norms: list, params: dict) -> None:
+def copy_batch_norms_(norms: list, params: dict) -> None:
   """flax BatchNorm_i's scale and bias into the i-th torch BatchNorm."""
   for i, norm in enumerate(norms):
-    _copy_(norm.weight, params[f'BatchNorm_{i}']['scale'])
-    _copy_(norm.bias, params[f'BatchNorm_{i}']['bias'])
+    copy_(norm.weight, params[f'BatchNorm_{i}']['scale'])
+    copy_(norm.bias, params[f'BatchNorm_{i}']['bias'])
 
 
 def load_gan_jax_params_(generator: Generator, discriminator: Discriminator,
@@ -273,38 +311,42 @@ def load_gan_jax_params_(generator: Generator, discriminator: Discriminator,
   """
   base_c, base_h, base_w = generator.base
   kernel = np.asarray(g_params['Dense_0']['kernel'])  # (latent, H * W * C), (H, W, C) order.
-  _copy_(generator.dense.weight, kernel.reshape(-1, base_h, base_w, base_c)
+  copy_(generator.dense.weight, kernel.reshape(-1, base_h, base_w, base_c)
          .transpose(0, 3, 1, 2).reshape(kernel.shape[0], -1).T)
-  _copy_batch_norms_([generator.dense_norm] + [m for m in generator.blocks
+  copy_batch_norms_([generator.dense_norm] + [m for m in generator.blocks
                                                if isinstance(m, nn.BatchNorm2d)], g_params)
   ups = [m for m in generator.blocks if isinstance(m, nn.ConvTranspose2d)]
   for i, up in enumerate(ups):
     layer = g_params[f'ConvTranspose_{i}']
     # flax correlates the dilated input with the kernel as stored; torch's transposed
     # convolution uses it flipped in space. Both store (in, out) channel pairs.
-    _copy_(up.weight, np.flip(np.asarray(layer['kernel']), (0, 1)).transpose(2, 3, 0, 1))
+    copy_(up.weight, np.flip(np.asarray(layer['kernel']), (0, 1)).transpose(2, 3, 0, 1))
     if up.bias is not None:
-      _copy_(up.bias, layer['bias'])
+      copy_(up.bias, layer['bias'])
 
   convs = [m for m in discriminator.blocks if isinstance(m, nn.Conv2d)]
   for i, conv in enumerate(convs):
     layer = d_params[f'Conv_{i}']
-    _copy_(conv.weight, np.asarray(layer['kernel']).transpose(3, 2, 0, 1))
+    copy_(conv.weight, np.asarray(layer['kernel']).transpose(3, 2, 0, 1))
     if conv.bias is not None:
-      _copy_(conv.bias, layer['bias'])
-  _copy_batch_norms_([m for m in discriminator.blocks if isinstance(m, nn.BatchNorm2d)],
+      copy_(conv.bias, layer['bias'])
+  copy_batch_norms_([m for m in discriminator.blocks if isinstance(m, nn.BatchNorm2d)],
                      d_params)
   final_c, final_h, final_w = discriminator.final
   kernel = np.asarray(d_params['Dense_0']['kernel'])  # (H * W * C, 1), (H, W, C) order.
-  _copy_(discriminator.logit.weight,
+  copy_(discriminator.logit.weight,
          kernel.reshape(final_h, final_w, final_c).transpose(2, 0, 1).reshape(1, -1))
-  _copy_(discriminator.logit.bias, d_params['Dense_0']['bias'])
+  copy_(discriminator.logit.bias, d_params['Dense_0']['bias'])
 
 
-def param_counts_match(config, data_shape: tuple) -> tuple[dict, dict]:
-  """(gan_jax counts, torch counts) for `config`; an AssertionError if they differ."""
-  jax_counts = gan_jax_param_counts(config.model, data_shape)
-  generator, discriminator = make_models(config.model, data_shape)
+def param_counts_match(config, data_shape: tuple,
+                       make_torch_models: Callable = make_models) -> tuple[dict, dict]:
+  """(gan_jax counts, torch counts) for `config`; an AssertionError if they differ.
+
+  `make_torch_models` is a port's `make_models` (by default this DCGAN's).
+  """
+  jax_counts = gan_jax_param_counts(config, data_shape)
+  generator, discriminator = make_torch_models(config, data_shape)
   torch_counts = {'generator': count_params(generator),
                   'discriminator': count_params(discriminator)}
   assert jax_counts == torch_counts, (
@@ -320,16 +362,21 @@ def load_module(path: pathlib.Path, name: str):
   return module
 
 
-def main():
-  """Prints and asserts the parameter counts of the MNIST and CIFAR-10 DCGANs."""
+def print_param_counts(configs: dict, make_torch_models: Callable = make_models) -> None:
+  """Prints and asserts the two frameworks' parameter counts of each {name: config}."""
   # Imported here, not at the top: it defines absl flags, which a test importing this
   # module should not get.
   step_speed = load_module(BENCHMARKS / 'step_speed.py', 'step_speed')
-  for name in ('mnist_dcgan', 'cifar10_dcgan'):
-    config = load_module(EXPERIMENTS / f'{name}.py', name).get_config()
+  for name, config in configs.items():
     shape = step_speed.data_shape_of(config)
-    jax_counts, torch_counts = param_counts_match(config, shape)
+    jax_counts, torch_counts = param_counts_match(config, shape, make_torch_models)
     print(f'{name} {shape}: gan_jax {jax_counts}, torch {torch_counts}')
+
+
+def main():
+  """Prints and asserts the parameter counts of the MNIST and CIFAR-10 DCGANs."""
+  print_param_counts({name: load_module(EXPERIMENTS / f'{name}.py', name).get_config()
+                      for name in ('mnist_dcgan', 'cifar10_dcgan')})
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
-"""benchmarks/torch_dcgan.py: the same DCGAN as gan_jax's, and a torch step that trains it.
+"""benchmarks/torch_dcgan.py and torch_mlp.py: gan_jax's DCGAN and MLP GAN in torch, and the
+torch step that trains them.
 
 Skipped where torch (the `bench` extra) is not installed.
 """
@@ -11,24 +12,30 @@ import numpy as np
 import pytest
 
 from gan_jax import models as models_lib
+from gan_jax import packing
+from gan_jax import state as state_lib
+from gan_jax import step as step_lib
+from gan_jax.models import layers
 from tiny_configs import tiny_config
 
 torch = pytest.importorskip('torch')
 
-_TORCH_DCGAN = pathlib.Path(__file__).resolve().parents[1] / 'benchmarks' / 'torch_dcgan.py'
+_BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / 'benchmarks'
 # 8x8 images: two stride-2 layers per player, as for MNIST (28x28), at a tiny size.
 SHAPES = [(8, 8, 1), (8, 8, 3)]
+POINTS = (2,)
 
 
-def _load_torch_dcgan():
-  """benchmarks/torch_dcgan.py as a module (the folder is not a package)."""
-  spec = importlib.util.spec_from_file_location('torch_dcgan', _TORCH_DCGAN)
+def _load(name: str):
+  """benchmarks/<name>.py as a module (the folder is not a package)."""
+  spec = importlib.util.spec_from_file_location(name, _BENCHMARKS / f'{name}.py')
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
 
 
-torch_dcgan = _load_torch_dcgan()
+torch_dcgan = _load('torch_dcgan')
+torch_mlp = _load('torch_mlp')
 
 
 def _config(**fields):
@@ -36,11 +43,46 @@ def _config(**fields):
   return tiny_config(batch_size=4, **fields)
 
 
+def _mlp_config(**fields):
+  """A tiny MLP config: latent 8, one hidden layer of 16 per player, batch 8."""
+  return tiny_config(**{'model.name': 'mlp', 'batch_size': 8, **fields})
+
+
+# PacGAN's networks (mixture_study.pacgan_setting) at a tiny size: G with BatchNorm,
+# maxout D, packs of 2.
+PACGAN_FIELDS = {'model.g_hidden_dims': (16, 16), 'model.g_batch_norm': True,
+                 'model.activation': 'relu', 'model.d_hidden_dims': (12, 12),
+                 'model.d_activation': 'maxout', 'model.maxout_pieces': 3,
+                 'stabilize.pack': 2}
+
+
 @pytest.mark.parametrize('shape', SHAPES)
 def test_param_counts_equal(shape):
   jax_counts, torch_counts = torch_dcgan.param_counts_match(_config(), shape)
   assert jax_counts == torch_counts
   assert jax_counts['generator'] > 0 and jax_counts['discriminator'] > 0
+
+
+@pytest.mark.parametrize('fields, shape', [
+    ({'model.activation': 'relu'}, POINTS),
+    (PACGAN_FIELDS, POINTS),
+    ({'model.g_hidden_dims': (16, 8), 'model.d_hidden_dims': (8,)}, (4, 4, 3)),
+])
+def test_mlp_param_counts_equal(fields, shape):
+  jax_counts, torch_counts = torch_dcgan.param_counts_match(
+      _mlp_config(**fields), shape, torch_mlp.make_models)
+  assert jax_counts == torch_counts
+  assert jax_counts['generator'] > 0 and jax_counts['discriminator'] > 0
+
+
+def test_unsupported_fields_are_named():
+  with pytest.raises(ValueError, match='config.model.name'):
+    torch_mlp.check_supported(_config())
+  with pytest.raises(ValueError, match='config.model.spectral_norm'):
+    torch_mlp.check_supported(_mlp_config(**{'model.spectral_norm': True}))
+  with pytest.raises(ValueError, match='config.stabilize.pack'):
+    torch_dcgan.check_supported(_config(**{'stabilize.pack': 2}))
+  torch_mlp.check_supported(_mlp_config(**PACGAN_FIELDS))
 
 
 def _random_variables(module, inputs, rng):
@@ -53,16 +95,20 @@ def _random_variables(module, inputs, rng):
   return jax.tree.map(lambda s: rng.normal(0, 0.1, s.shape).astype(np.float32), shapes)
 
 
-def test_same_functions_with_gan_jax_params():
-  """With gan_jax's parameters loaded, both players compute what the flax modules do."""
-  config = _config()
-  shape = SHAPES[1]
+def _flax_and_torch_outputs(port, config, shape):
+  """(flax, torch) (fakes, logits) of the same random weights in train mode.
+
+  Both in gan_jax's layout; the flax discriminator judges the packed batch, the torch
+  one packs it itself.
+  """
   generator, discriminator = models_lib.make_models(config.model, shape)
   z = np.random.default_rng(0).normal(size=(4, config.model.latent_dim)).astype(np.float32)
   x = np.random.default_rng(1).uniform(-1, 1, (4, *shape)).astype(np.float32)
+  packed = np.asarray(packing.pack(x, int(config.stabilize.pack)))
 
   rng = np.random.default_rng(2)
-  g_vars, d_vars = _random_variables(generator, z, rng), _random_variables(discriminator, x, rng)
+  g_vars = _random_variables(generator, z, rng)
+  d_vars = _random_variables(discriminator, packed, rng)
 
   @jax.jit
   def flax_outputs(g_vars, d_vars, z, x):
@@ -71,25 +117,51 @@ def test_same_functions_with_gan_jax_params():
     logits, _ = discriminator.apply(d_vars, x, train=True, mutable=['batch_stats'])
     return fake, logits
 
-  fake, logits = flax_outputs(g_vars, d_vars, z, x)
-  torch_g, torch_d = torch_dcgan.make_models(config.model, shape)
-  torch_dcgan.load_gan_jax_params_(torch_g, torch_d, g_vars['params'], d_vars['params'])
+  fake, logits = flax_outputs(g_vars, d_vars, z, packed)
+  torch_g, torch_d = port.make_models(config, shape)
+  port.load_gan_jax_params_(torch_g, torch_d, g_vars['params'], d_vars['params'])
   with torch.no_grad():
-    torch_fake = torch_g(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)
-    torch_logits = torch_d(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
-  np.testing.assert_allclose(torch_fake, np.asarray(fake), atol=1e-5)
-  np.testing.assert_allclose(torch_logits, np.asarray(logits), atol=1e-5)
+    torch_fake = torch_g(torch.from_numpy(z)).numpy()
+    torch_logits = torch_d(port.to_torch(x)).numpy()
+  return (np.asarray(fake), np.asarray(logits)), (torch_fake, torch_logits)
+
+
+def test_same_functions_with_gan_jax_params():
+  """With gan_jax's parameters loaded, both players compute what the flax modules do."""
+  (fake, logits), (torch_fake, torch_logits) = _flax_and_torch_outputs(
+      torch_dcgan, _config(), SHAPES[1])
+  np.testing.assert_allclose(torch_fake.transpose(0, 2, 3, 1), fake, atol=1e-5)
+  np.testing.assert_allclose(torch_logits, logits, atol=1e-5)
+
+
+@pytest.mark.parametrize('fields, shape', [
+    *[({'model.activation': name}, POINTS) for name in layers.ACTIVATIONS],
+    (PACGAN_FIELDS, POINTS),
+    ({**PACGAN_FIELDS, 'model.activation': 'leaky_relu'}, (4, 4, 3)),
+])
+def test_mlp_same_functions_with_gan_jax_params(fields, shape):
+  """Every activation, and BN + maxout + packing, on points and on NHWC images."""
+  (fake, logits), (torch_fake, torch_logits) = _flax_and_torch_outputs(
+      torch_mlp, _mlp_config(**fields), shape)
+  np.testing.assert_allclose(torch_fake, fake, atol=1e-5)
+  np.testing.assert_allclose(torch_logits, logits, atol=1e-5)
+
+
+def _torch_step(port, config, shape):
+  """A TorchGANStep on a fresh pair of `port`'s models, seeded."""
+  torch.manual_seed(0)
+  return torch_dcgan.TorchGANStep(config, *port.make_models(config, shape))
 
 
 @pytest.mark.parametrize('n_critic', [1, 2])
 def test_one_step_updates_every_parameter(n_critic):
   config = _config(**{'loss.n_critic': n_critic})
   shape = SHAPES[0]
-  step = torch_dcgan.TorchGANStep(config, shape)
+  step = _torch_step(torch_dcgan, config, shape)
   before = [p.detach().clone() for p in step.g_params + step.d_params]
   ema_before = [e.clone() for e in step.ema_params]
-  x = torch.from_numpy(np.random.default_rng(0).uniform(
-      -1, 1, (n_critic * config.batch_size, 1, 8, 8)).astype(np.float32))
+  x = torch_dcgan.to_torch(np.random.default_rng(0).uniform(
+      -1, 1, (n_critic * config.batch_size, *shape)).astype(np.float32))
   metrics = step(x)
   assert all(bool(torch.isfinite(v)) for v in metrics.values())
   after = step.g_params + step.d_params
@@ -97,3 +169,53 @@ def test_one_step_updates_every_parameter(n_critic):
   # The EMA moved towards the new generator parameters.
   assert all(not torch.equal(a, b) for a, b in zip(ema_before, step.ema_params))
   assert step.step == 1
+
+
+def _gan_jax_noise(config, state) -> list:
+  """The noise batches gan_jax's step draws at `state.step`: critic updates', then G's.
+
+  Mirrors the key use of `gan_jax.step.make_train_step_fn`: fold_in(key, step) split in
+  (critic, generator, data) keys, the critic key split per update, and each update's
+  key split in (noise, loss) keys.
+  """
+  d_key, g_key, _ = jax.random.split(jax.random.fold_in(state.key, state.step), 3)
+  keys = [*jax.random.split(d_key, int(config.loss.n_critic)), g_key]
+  shape = (int(config.batch_size), int(config.model.latent_dim))
+  return [torch.from_numpy(np.array(jax.random.normal(jax.random.split(k)[0], shape)))
+          for k in keys]
+
+
+def test_mlp_step_matches_gan_jax_step():
+  """One torch step and one gan_jax step, same weights, batch and noise: same parameters.
+
+  PacGAN's tiny networks with two critic updates and the EMA: every part of the step.
+  Learning rates of 1e-2 make Adam's first update (about lr * sign(gradient)) large
+  against the tolerance, so a wrong update would show (the two agree to about 2e-7).
+  One case only: compiling gan_jax's step is most of this file's time.
+  """
+  config = _mlp_config(**{'optim.g_lr': 1e-2, 'optim.d_lr': 1e-2, 'optim.ema_decay': 0.999,
+                          'loss.n_critic': 2, **PACGAN_FIELDS})
+  torch_mlp.check_supported(config)
+  rows = int(config.batch_size) * int(config.loss.n_critic)
+  x = np.random.default_rng(0).normal(size=(rows, *POINTS)).astype(np.float32)
+  state = state_lib.create_state(config, POINTS)
+  noise = _gan_jax_noise(config, state)
+
+  step = _torch_step(torch_mlp, config, POINTS)
+  torch_mlp.load_gan_jax_params_(step.generator, step.discriminator,
+                                 state.g_params, state.d_params)
+  # The EMA starts at the loaded generator, as gan_jax's starts at its g_params.
+  step.ema_params = [p.detach().clone() for p in step.g_params]
+  torch_metrics = step(torch_mlp.to_torch(x), noise)
+  new_state, metrics = jax.jit(step_lib.make_train_step_fn(config, POINTS))(state, {'x': x})
+
+  for name in ('d_loss', 'g_loss'):
+    np.testing.assert_allclose(float(torch_metrics[name]), float(metrics[name]), rtol=1e-5)
+  # gan_jax's updated parameters (and EMA) in torch's layout, to compare tensor by tensor.
+  new_g, new_d = torch_mlp.make_models(config, POINTS)
+  torch_mlp.load_gan_jax_params_(new_g, new_d, new_state.g_params, new_state.d_params)
+  new_ema, _ = torch_mlp.make_models(config, POINTS)
+  torch_mlp.load_gan_jax_params_(new_ema, new_d, new_state.ema_params, new_state.d_params)
+  for got, want in ((step.g_params, new_g), (step.d_params, new_d), (step.ema_params, new_ema)):
+    for a, b in zip(got, want.parameters(), strict=True):
+      np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-5)
