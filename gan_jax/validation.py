@@ -11,6 +11,7 @@ from gan_jax import models
 from gan_jax import optim
 from gan_jax.data import on_device
 from gan_jax.metrics import evaluator
+from gan_jax.models import layers
 
 
 def _check_name(field: str, value: str, known) -> None:
@@ -30,6 +31,7 @@ def validate_config(config) -> None:
   """Raises ValueError naming the field for unknown names or impossible values."""
   _check_name('data.name', config.data.name, data.SOURCES)
   _check_name('model.name', config.model.name, models.MODELS)
+  _check_name('model.compute_dtype', config.model.compute_dtype, layers.COMPUTE_DTYPES)
   _check_name('loss.name', config.loss.name, losses.LOSSES)
   _check_name('optim.name', config.optim.name, optim.OPTIMIZERS)
   _check_name('optim.schedule', config.optim.schedule, optim.SCHEDULES)

@@ -10,6 +10,8 @@ feature map before that Dense. Every weight starts from N(0, 0.02) and every Bat
 scale from N(1, 0.02), as in the paper and its reference code.
 The stride-2 layers are `resampling.DownConv` / `UpConv`: nn.Conv / nn.ConvTranspose's
 function and parameters, computed as matmuls, which XLA's CPU backend runs far faster.
+With `model.compute_dtype='bfloat16'` every layer computes in bfloat16 from float32
+parameters (BatchNorm statistics stay float32) and both players return float32.
 
 The number of up/down-samplings n is how often H and W can be halved while staying
 even and at least 4 (28 -> 2, 32 -> 3, 64 -> 4), so the same config trains on MNIST,
@@ -55,28 +57,32 @@ class DCGANGenerator(nn.Module):
   """Maps noise (B, latent_dim) to images (B, H, W, C) in [-1, 1]."""
   data_shape: tuple[int, int, int]
   features: int = 64  # Channels of the last hidden layer; doubled at each coarser one.
+  dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the output stay float32.
 
   @nn.compact
   def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-    """Generates a batch; `train` normalises with batch statistics and updates running ones."""
+    """Generates a float32 batch; `train` uses batch statistics and updates running ones."""
     height, width, channels = self.data_shape
     n = num_resamplings(self.data_shape)
     base_h, base_w, base_c = height >> n, width >> n, self.features * 2 ** (n - 1)
     init = layers.dcgan_kernel_init
     # Biases would be cancelled by the BatchNorm that follows, so the layers before one
     # have none.
-    x = nn.Dense(base_h * base_w * base_c, use_bias=False, kernel_init=init)(
-        jnp.asarray(z, jnp.float32))
+    x = nn.Dense(base_h * base_w * base_c, use_bias=False, kernel_init=init, dtype=self.dtype)(
+        jnp.asarray(z, self.dtype))
     x = x.reshape((-1, base_h, base_w, base_c))
-    x = nn.relu(layers.batch_norm(train)(x))
+    x = nn.relu(layers.batch_norm(train, self.dtype)(x))
     # The layers keep the names nn.ConvTranspose would get, so checkpoints and parameter
     # trees are those of the nn.ConvTranspose version.
     for i in range(1, n):
-      x = resampling.UpConv(base_c >> i, use_bias=False, kernel_init=init,
+      x = resampling.UpConv(base_c >> i, use_bias=False, kernel_init=init, dtype=self.dtype,
                             name=f'ConvTranspose_{i - 1}')(x)
-      x = nn.relu(layers.batch_norm(train)(x))
-    x = resampling.UpConv(channels, kernel_init=init, name=f'ConvTranspose_{n - 1}')(x)
-    return jnp.tanh(x)
+      x = nn.relu(layers.batch_norm(train, self.dtype)(x))
+    x = resampling.UpConv(channels, kernel_init=init, dtype=self.dtype,
+                          name=f'ConvTranspose_{n - 1}')(x)
+    # tanh in float32, so the samples the losses, the penalties and the evaluation see
+    # are float32 whatever the compute dtype.
+    return jnp.tanh(x.astype(jnp.float32))
 
 
 class DCGANDiscriminator(nn.Module):
@@ -85,11 +91,12 @@ class DCGANDiscriminator(nn.Module):
   batch_norm: bool = True  # BatchNorm after every convolution but the first.
   spectral_norm: bool = False  # Normalise every conv and Dense kernel.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev channel; 0 = off.
+  dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the logits stay float32.
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-    """Scores a batch; `train` uses batch statistics and updates the 'batch_stats' collection."""
-    x = jnp.asarray(x, jnp.float32)
+    """Scores a batch (float32 logits); `train` uses batch statistics and updates running ones."""
+    x = jnp.asarray(x, self.dtype)
     init = layers.dcgan_kernel_init
     for i in range(num_resamplings(x.shape[1:])):
       # The paper leaves the first layer without BatchNorm: normalising the input layer
@@ -97,19 +104,20 @@ class DCGANDiscriminator(nn.Module):
       normalise = self.batch_norm and i > 0
       # Named as nn.Conv would be, so parameter trees match the nn.Conv version.
       conv = resampling.DownConv(self.features * 2 ** i, use_bias=not normalise,
-                                 kernel_init=init, name=f'Conv_{i}')
+                                 kernel_init=init, dtype=self.dtype, name=f'Conv_{i}')
       x = layers.apply_layer(conv, x, spectral_norm=self.spectral_norm, train=train)
       if normalise:
-        x = layers.batch_norm(train)(x)
+        x = layers.batch_norm(train, self.dtype)(x)
       x = nn.leaky_relu(x, negative_slope=0.2)
     if self.minibatch_std_group:
       # Appended to the last feature map, as ProGAN does before its final layers, so the
       # Dense sees it at every position; only that Dense's kernel grows by H * W rows.
       x = layers.minibatch_stddev(x, self.minibatch_std_group)
     x = x.reshape((x.shape[0], -1))
-    logits = layers.apply_layer(nn.Dense(1, kernel_init=init), x,
+    logits = layers.apply_layer(nn.Dense(1, kernel_init=init, dtype=self.dtype), x,
                                 spectral_norm=self.spectral_norm, train=train)
-    return logits[:, 0]
+    # The losses and penalties take float32 logits whatever the compute dtype.
+    return logits[:, 0].astype(jnp.float32)
 
 
 def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
@@ -117,9 +125,12 @@ def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
   data_shape = tuple(int(d) for d in data_shape)
   num_resamplings(data_shape)  # Rejects shapes that do not fit before any tracing.
   layers.check_minibatch_std_group(model_config.minibatch_std_group)
-  generator = DCGANGenerator(data_shape=data_shape, features=int(model_config.g_features))
+  dtype = layers.get_compute_dtype(model_config.compute_dtype)
+  generator = DCGANGenerator(data_shape=data_shape, features=int(model_config.g_features),
+                             dtype=dtype)
   discriminator = DCGANDiscriminator(features=int(model_config.d_features),
                                      batch_norm=bool(model_config.d_batch_norm),
                                      spectral_norm=bool(model_config.spectral_norm),
-                                     minibatch_std_group=int(model_config.minibatch_std_group))
+                                     minibatch_std_group=int(model_config.minibatch_std_group),
+                                     dtype=dtype)
   return generator, discriminator

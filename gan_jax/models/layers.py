@@ -1,7 +1,15 @@
-"""Pieces shared by the model families: activations, initialisers, spectral norm, maxout, mbstd.
+"""Pieces shared by the model families: activations, initialisers, spectral norm, maxout, mbstd,
+and the compute dtype of mixed precision.
 
 Kept in one place so that `mlp.py` and `dcgan.py` agree on what `model.activation`,
-`model.spectral_norm`, `model.minibatch_std_group` and the DCGAN initialisation mean.
+`model.spectral_norm`, `model.minibatch_std_group`, `model.compute_dtype` and the DCGAN
+initialisation mean.
+
+Mixed precision (`model.compute_dtype='bfloat16'`) follows one rule in every model: each
+layer gets `dtype=<compute dtype>` (its inputs and kernel are cast to it, so the matmul
+runs in that dtype) while its parameters stay float32 (`param_dtype`), and a network casts
+its output (samples, logits) back to float32, so losses, penalties, the EMA and the
+optimizer never see bfloat16.
 """
 
 import functools
@@ -22,6 +30,31 @@ ACTIVATIONS = {
 
 # Radford et al. (2015): every weight drawn from N(0, 0.02).
 dcgan_kernel_init = nn.initializers.normal(stddev=0.02)
+
+# `config.model.compute_dtype` name -> the dtype layers compute in. bfloat16 has float32's
+# exponent range, so unlike float16 it needs no loss scaling.
+COMPUTE_DTYPES = {
+    'float32': jnp.float32,
+    'bfloat16': jnp.bfloat16,
+}
+
+
+def get_compute_dtype(name: str) -> jnp.dtype:
+  """The dtype that `config.model.compute_dtype` names.
+
+  Args:
+    name: a key of COMPUTE_DTYPES.
+  Returns:
+    The jnp dtype to pass as a layer's `dtype=` (parameters stay float32).
+  Raises:
+    ValueError: naming `config.model.compute_dtype` and the allowed values if `name` is
+      unknown.
+  """
+  if name not in COMPUTE_DTYPES:
+    raise ValueError(f'config.model.compute_dtype={name!r} is unknown; known: '
+                     f'{", ".join(sorted(COMPUTE_DTYPES))}.')
+  return jnp.dtype(COMPUTE_DTYPES[name])
+
 
 # The momentum of every BatchNorm's running statistics. Faster than flax's 0.99 default
 # because the running statistics are used soon after training starts: the generator's to
@@ -59,10 +92,15 @@ def dcgan_scale_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
   return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 
 
-def batch_norm(train: bool) -> nn.BatchNorm:
-  """A BatchNorm over the last axis: batch statistics when training, running ones otherwise."""
+def batch_norm(train: bool, dtype: jnp.dtype = jnp.float32) -> nn.BatchNorm:
+  """A BatchNorm over the last axis: batch statistics when training, running ones otherwise.
+
+  `dtype` is only the dtype of the output: flax computes the batch mean and variance in
+  at least float32 and keeps the running statistics and the scale and bias float32, so
+  with dtype=bfloat16 the statistics are as precise as in a float32 model.
+  """
   return nn.BatchNorm(use_running_average=not train, momentum=BATCH_NORM_MOMENTUM,
-                      scale_init=dcgan_scale_init)
+                      scale_init=dcgan_scale_init, dtype=dtype, param_dtype=jnp.float32)
 
 
 def apply_layer(layer: nn.Module, x: jax.Array, *, spectral_norm: bool,
@@ -73,6 +111,10 @@ def apply_layer(layer: nn.Module, x: jax.Array, *, spectral_norm: bool,
   The power-iteration vector `u` and the estimate `sigma` live in the 'batch_stats'
   collection next to the BatchNorm statistics, so callers handle a single mutable
   collection; they advance (one power-iteration step per call) only when `train` is set.
+
+  The wrapper's own dtype stays unset, so the power iteration runs on the float32 kernel
+  and `u` and `sigma` stay float32 whatever the layer computes in; the layer's `dtype`
+  then casts the normalised kernel (bfloat16 with mixed precision).
 
   Note that flax writes the kernel back already divided by its first sigma estimate at
   init, so the stored kernel has spectral norm about 1 rather than the scale its
@@ -101,11 +143,12 @@ class Maxout(nn.Module):
   features: int
   pieces: int = 5
   spectral_norm: bool = False  # Normalise the Dense kernel (see `apply_layer`).
+  dtype: jnp.dtype = jnp.float32  # Compute dtype; the parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
     """Maps (..., D) to (..., features); `train` advances the spectral-norm power iteration."""
-    h = apply_layer(nn.Dense(self.features * self.pieces), x,
+    h = apply_layer(nn.Dense(self.features * self.pieces, dtype=self.dtype), x,
                     spectral_norm=self.spectral_norm, train=train)
     return jnp.max(h.reshape((*h.shape[:-1], self.features, self.pieces)), axis=-1)
 
@@ -144,7 +187,11 @@ def minibatch_stddev(h: jax.Array, group_size: int) -> jax.Array:
     raise ValueError(f'config.model.minibatch_std_group={group_size} does not divide the '
                      f'discriminator batch of size {batch}; choose a group size that divides '
                      'it (or 0 to turn the minibatch standard deviation off).')
+  # The statistic is reduced in at least float32, as BatchNorm's are: in bfloat16 (8
+  # mantissa bits) the 1e-8 below vanishes next to any variance, and small differences
+  # between groups, the signal of a collapsing generator, round away.
   groups = h.reshape((group_size, batch // group_size, *h.shape[1:]))
+  groups = groups.astype(jnp.promote_types(h.dtype, jnp.float32))
   # sqrt(var + 1e-8) rather than std: the gradient of sqrt is infinite at 0, which a
   # group of identical examples (a collapsed generator) would reach.
   std = jnp.sqrt(jnp.var(groups, axis=0) + 1e-8)

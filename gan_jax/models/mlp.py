@@ -14,6 +14,9 @@ By default there is no BatchNorm, and train and eval modes differ only in whethe
 spectral-norm power iteration advances. With `model.g_batch_norm` the generator
 normalises with batch statistics in train mode (updating the running ones in
 'batch_stats') and with the running statistics in eval mode.
+
+With `model.compute_dtype='bfloat16'` every layer computes in bfloat16 from float32
+parameters and both players return float32 (see `layers`).
 """
 
 import math
@@ -31,19 +34,22 @@ class MLPGenerator(nn.Module):
   hidden_dims: tuple[int, ...] = (256, 256)
   activation: str = 'leaky_relu'
   batch_norm: bool = False  # BatchNorm between each hidden Dense and its activation.
+  dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the output stay float32.
 
   @nn.compact
   def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-    """Generates a batch; with `batch_norm`, `train` uses and updates batch statistics."""
+    """Generates a float32 batch; with `batch_norm`, `train` uses and updates batch statistics."""
     act = layers.get_activation(self.activation)
-    h = jnp.asarray(z, jnp.float32)
+    h = jnp.asarray(z, self.dtype)
     for width in self.hidden_dims:
       # A bias before BatchNorm would be cancelled by its mean subtraction (as in DCGAN).
-      h = nn.Dense(width, use_bias=not self.batch_norm)(h)
+      h = nn.Dense(width, use_bias=not self.batch_norm, dtype=self.dtype)(h)
       if self.batch_norm:
-        h = layers.batch_norm(train)(h)
+        h = layers.batch_norm(train, self.dtype)(h)
       h = act(h)
-    h = nn.Dense(math.prod(self.data_shape))(h)
+    # Back to float32 before the output nonlinearity, so the samples the losses, the
+    # penalties and the evaluation see are float32 whatever the compute dtype.
+    h = nn.Dense(math.prod(self.data_shape), dtype=self.dtype)(h).astype(jnp.float32)
     if layers.is_image_shape(self.data_shape):
       h = jnp.tanh(h)  # Images live in [-1, 1]; points are unbounded, so stay linear.
     return h.reshape((h.shape[0], *self.data_shape))
@@ -56,25 +62,28 @@ class MLPDiscriminator(nn.Module):
   spectral_norm: bool = False  # Normalise every Dense kernel, the output layer included.
   maxout_pieces: int = 5  # Linear pieces per unit when `activation` is maxout.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev feature; 0 = off.
+  dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the logits stay float32.
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-    """Scores a batch; `train` advances the spectral-norm power iteration (mutable batch_stats)."""
-    h = jnp.asarray(x, jnp.float32).reshape((x.shape[0], -1))
+    """Scores a batch (float32 logits); `train` advances the spectral-norm power iteration."""
+    h = jnp.asarray(x, self.dtype).reshape((x.shape[0], -1))
     if self.activation == layers.MAXOUT:
       for width in self.hidden_dims:
-        h = layers.Maxout(width, self.maxout_pieces, spectral_norm=self.spectral_norm)(
-            h, train=train)
+        h = layers.Maxout(width, self.maxout_pieces, spectral_norm=self.spectral_norm,
+                          dtype=self.dtype)(h, train=train)
     else:
       act = layers.get_activation(self.activation, field='d_activation',
                                   also_known=(layers.MAXOUT,))
       for width in self.hidden_dims:
-        h = act(layers.apply_layer(nn.Dense(width), h, spectral_norm=self.spectral_norm,
-                                   train=train))
+        h = act(layers.apply_layer(nn.Dense(width, dtype=self.dtype), h,
+                                   spectral_norm=self.spectral_norm, train=train))
     if self.minibatch_std_group:
       h = layers.minibatch_stddev(h, self.minibatch_std_group)
-    logits = layers.apply_layer(nn.Dense(1), h, spectral_norm=self.spectral_norm, train=train)
-    return logits[:, 0]
+    logits = layers.apply_layer(nn.Dense(1, dtype=self.dtype), h,
+                                spectral_norm=self.spectral_norm, train=train)
+    # The losses and penalties take float32 logits whatever the compute dtype.
+    return logits[:, 0].astype(jnp.float32)
 
 
 def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
@@ -89,16 +98,18 @@ def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
     raise ValueError(f'config.model.maxout_pieces={model_config.maxout_pieces} must be at '
                      'least 1.')
   layers.check_minibatch_std_group(model_config.minibatch_std_group)
+  dtype = layers.get_compute_dtype(model_config.compute_dtype)
   hidden_dims = tuple(int(w) for w in model_config.hidden_dims)
   # An empty per-player tuple means "as hidden_dims", so older configs keep their nets.
   g_hidden_dims = tuple(int(w) for w in model_config.g_hidden_dims) or hidden_dims
   d_hidden_dims = tuple(int(w) for w in model_config.d_hidden_dims) or hidden_dims
   generator = MLPGenerator(data_shape=data_shape, hidden_dims=g_hidden_dims,
                            activation=model_config.activation,
-                           batch_norm=bool(model_config.g_batch_norm))
+                           batch_norm=bool(model_config.g_batch_norm), dtype=dtype)
   discriminator = MLPDiscriminator(hidden_dims=d_hidden_dims, activation=d_activation,
                                    spectral_norm=bool(model_config.spectral_norm),
                                    maxout_pieces=int(model_config.maxout_pieces),
-                                   minibatch_std_group=int(model_config.minibatch_std_group))
+                                   minibatch_std_group=int(model_config.minibatch_std_group),
+                                   dtype=dtype)
   return generator, discriminator
 

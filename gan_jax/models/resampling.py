@@ -79,11 +79,16 @@ class _Resample(nn.Module):
   """A stride-2, (4, 4)-kernel layer with nn.Conv's parameters: 'kernel' and 'bias'.
 
   Subclasses name their resampling function `(x, kernel) -> y` in `_resample`.
+  `dtype` and `param_dtype` mean what they mean for nn.Conv: with dtype=bfloat16 the
+  input and the (float32) kernel are cast to bfloat16, so the matmul, the slicing and the
+  output are bfloat16, while the parameters and their gradients stay float32.
   """
   features: int
   use_bias: bool = True
   kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+  dtype: jnp.dtype | None = None  # Compute dtype (None: promote the input and kernel dtypes).
+  param_dtype: jnp.dtype = jnp.float32
   _resample = None  # A staticmethod in each subclass.
 
   @nn.compact
@@ -92,11 +97,13 @@ class _Resample(nn.Module):
     # Declared as nn.Conv declares them, so the initial values (drawn from the module's
     # name and the parameter's) and checkpoints are the same, and nn.SpectralNorm finds
     # and normalises 'kernel'.
-    kernel = self.param('kernel', self.kernel_init, (*KERNEL_SIZE, x.shape[-1], self.features))
-    x, kernel = nn.dtypes.promote_dtype(x, kernel)
+    kernel = self.param('kernel', self.kernel_init, (*KERNEL_SIZE, x.shape[-1], self.features),
+                        self.param_dtype)
+    x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
     y = self._resample(x, kernel)
     if self.use_bias:
-      y = y + self.param('bias', self.bias_init, (self.features,)).astype(y.dtype)
+      bias = self.param('bias', self.bias_init, (self.features,), self.param_dtype)
+      y = y + bias.astype(y.dtype)
     return y
 
 
