@@ -1,4 +1,4 @@
-"""gan_jax's compiled train step against the same GAN in eager PyTorch, on CPU.
+"""gan_jax's compiled train step against the same GAN in eager PyTorch, on CPU or GPU.
 
   python benchmarks/compare_torch.py --config=experiments/mnist_dcgan.py \\
       [--config.batch_size=64] [--rounds=5] [--seconds=5]
@@ -19,6 +19,11 @@ gan_jax's sampling too and ignore the batch torch is timed on. Each gan_jax call
 step, whatever `config.steps_per_call` says, as each torch call is. `--config`,
 `--seconds` and `--warmup_steps` are step_speed's flags; any config field can be
 overridden. Requires the `bench` extra (CPU torch).
+
+On a GPU machine (JAX on the GPU, and a CUDA build of torch installed by hand) torch runs
+on `cuda` too, unless `--torch_device` says otherwise, and each timed chunk ends with
+`torch.cuda.synchronize()`. `--config.model.compute_dtype=bfloat16` compares gan_jax's
+mixed precision with torch's bf16 autocast (see `torch_dcgan.TorchGANStep`).
 """
 
 import importlib.util
@@ -62,6 +67,9 @@ FLAGS = flags.FLAGS
 _ROUNDS = flags.DEFINE_integer('rounds', 5, 'Timed windows per framework, alternating.')
 _TORCH_THREADS = flags.DEFINE_integer(
     'torch_threads', 0, "torch's intra-op threads; 0 = os.cpu_count(), as JAX's CPU backend uses.")
+_TORCH_DEVICE = flags.DEFINE_string(
+    'torch_device', '', "torch's device, e.g. cpu or cuda; '' = cuda where JAX runs on a "
+    'GPU, else cpu.')
 # Windows of step_speed's 20 s default would make 5 alternating rounds take 200 s.
 FLAGS.set_default('seconds', 5.0)
 
@@ -93,19 +101,32 @@ def _gan_jax_runner(config, shape: tuple, x: np.ndarray):
   return run, compile_s
 
 
-def _torch_runner(config, port, shape: tuple, x: np.ndarray):
+def _torch_device() -> torch.device:
+  """`--torch_device`, or cuda where JAX runs on a GPU and cpu elsewhere."""
+  name = _TORCH_DEVICE.value or ('cuda' if jax.devices()[0].platform == 'gpu' else 'cpu')
+  if name.startswith('cuda') and not torch.cuda.is_available():
+    raise ValueError(f'--torch_device={name!r} (JAX runs on {jax.devices()[0].platform}), '
+                     'but this torch has no CUDA: install a CUDA build of torch to compare '
+                     'on the GPU, or pass --torch_device=cpu.')
+  return torch.device(name)
+
+
+def _torch_runner(config, port, shape: tuple, x: np.ndarray, device: torch.device):
   """The eager torch step of `port` on `x` (in the port's layout): `run(k)` does k steps.
 
   Returns (run, step).
   """
   torch.manual_seed(int(config.seed))
-  step = torch_dcgan.TorchGANStep(config, *port.make_models(config, shape))
-  data = port.to_torch(x)
+  generator, discriminator = port.make_models(config, shape)
+  step = torch_dcgan.TorchGANStep(config, generator.to(device), discriminator.to(device))
+  data = port.to_torch(x).to(device)
 
   def run(steps: int) -> None:
-    # Eager CPU ops finish before they return, so there is nothing to wait for.
     for _ in range(steps):
       step(data)
+    # Eager CPU ops finish before they return; CUDA kernels are queued, so wait for them.
+    if device.type == 'cuda':
+      torch.cuda.synchronize(device)
 
   return run, step
 
@@ -171,7 +192,8 @@ def main(argv):
   # One synthetic batch in [-1, 1], the same for both (step_speed's recipe).
   x = np.random.default_rng(0).uniform(-1, 1, (rows, *shape)).astype(np.float32)
   run_jax, compile_s = _gan_jax_runner(config, shape, x)
-  run_torch, _ = _torch_runner(config, port, shape, x)
+  device = _torch_device()
+  run_torch, _ = _torch_runner(config, port, shape, x, device)
 
   warmup = FLAGS.warmup_steps
   run_jax(warmup)
@@ -187,7 +209,9 @@ def main(argv):
   ratio = medians['gan_jax'] / medians['torch']
   config_name = _config_name(config_flags.get_config_filename(FLAGS['config']))
   machine = {'processor': platform.processor(), 'cpu_model': _cpu_model(),
-             'cpu_count': os.cpu_count()}
+             'cpu_count': os.cpu_count(), 'jax_device': jax.devices()[0].device_kind,
+             'torch_device': (torch.cuda.get_device_name(device) if device.type == 'cuda'
+                              else device.type)}
   row = (f"| `{config_name}` | {'x'.join(map(str, shape))} | {config.batch_size} "
          f"| {medians['gan_jax']:.2f} | {medians['torch']:.2f} "
          f"| {medians['gan_jax'] * rows:,.0f} | {medians['torch'] * rows:,.0f} "
@@ -196,7 +220,8 @@ def main(argv):
       'config': config_name, 'model': config.model.name,
       'latent_dim': config.model.latent_dim, 'pack': config.stabilize.pack,
       'data_shape': list(shape), 'batch_size': config.batch_size,
-      'n_critic': config.loss.n_critic, 'ema': config.optim.ema_decay > 0,
+      'n_critic': config.loss.n_critic, 'compute_dtype': config.model.compute_dtype,
+      'ema': config.optim.ema_decay > 0,
       # Asserted equal for the two frameworks.
       'params': {'generator': jax_counts['generator'],
                  'discriminator': jax_counts['discriminator']},

@@ -129,12 +129,12 @@ def step_fields(config) -> dict:
   """'section.name' -> (value, the one value supported), for what every torch port lacks.
 
   `TorchGANStep` implements the non-saturating loss with plain Adam only, and neither
-  port has spectral norm, the minibatch-stddev feature or bfloat16 compute.
+  port has spectral norm or the minibatch-stddev feature. Both compute dtypes are
+  supported: bfloat16 runs the players under torch's autocast (see `TorchGANStep`).
   """
   return {
       'model.spectral_norm': (config.model.spectral_norm, False),
       'model.minibatch_std_group': (config.model.minibatch_std_group, 0),
-      'model.compute_dtype': (config.model.compute_dtype, 'float32'),
       'loss.name': (config.loss.name, 'non_saturating'),
       'loss.gradient_penalty': (config.loss.gradient_penalty, 0.0),
       'loss.r1': (config.loss.r1, 0.0),
@@ -208,10 +208,17 @@ class TorchGANStep:
   layout (see `to_torch`). Seed torch before making the pair, and check the config with
   the port's `check_supported` first: the step trusts that it is one it implements.
   Critic update i uses the rows i, i + n_critic, ... of x, as gan_jax's step does.
+  The step runs where the pair's parameters are (move the pair and x to a GPU with
+  `.to(device)` first). With `model.compute_dtype='bfloat16'` the players' forward
+  passes run under `torch.autocast(dtype=torch.bfloat16)`, torch's counterpart of
+  gan_jax's mixed precision: float32 parameters and optimizer, bf16 matmuls and
+  convolutions, float32 losses.
   """
 
   def __init__(self, config, generator: nn.Module, discriminator: nn.Module):
     self.generator, self.discriminator = generator, discriminator
+    self.device = next(generator.parameters()).device
+    self.bfloat16 = config.model.compute_dtype == 'bfloat16'
     self.generator.train()
     self.discriminator.train()
     optim = config.optim
@@ -229,6 +236,10 @@ class TorchGANStep:
     self.ema_params = [p.detach().clone() for p in self.g_params] if self.ema_decay > 0 else None
     self.step = 0
 
+  def _autocast(self):
+    """The context the players run in: bf16 autocast for bfloat16 compute, else a no-op."""
+    return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bfloat16)
+
   def param_counts(self) -> dict:
     """{'generator': n, 'discriminator': n}, as `gan_jax_param_counts` returns them."""
     return {'generator': count_params(self.generator),
@@ -236,14 +247,17 @@ class TorchGANStep:
 
   def _d_update(self, real: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """One discriminator update on `real` and the fake batch G(z); returns the loss."""
-    with torch.no_grad():
+    with torch.no_grad(), self._autocast():
       # gan_jax stops the gradient at the fakes; no_grad is torch's way to not record it.
       # Unlike gan_jax, this moves the generator's BatchNorm running statistics, a few
       # elementwise ops per layer.
       fake = self.generator(z)
-    # Two calls, as gan_jax makes them, so each batch is normalised by its own statistics.
-    loss = (F.softplus(-self.discriminator(real)).mean()
-            + F.softplus(self.discriminator(fake)).mean())
+    with self._autocast():
+      # Two calls, as gan_jax makes them, so each batch is normalised by its own statistics.
+      real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+    # The loss in float32, as gan_jax's players return float32 logits.
+    loss = (F.softplus(-real_logits.float()).mean()
+            + F.softplus(fake_logits.float()).mean())
     self.d_opt.zero_grad(set_to_none=True)
     loss.backward()
     self.d_opt.step()
@@ -255,8 +269,9 @@ class TorchGANStep:
     # D's parameters keeps torch from computing their unused gradients too.
     for p in self.d_params:
       p.requires_grad_(False)
-    fake = self.generator(z)
-    loss = F.softplus(-self.discriminator(fake)).mean()
+    with self._autocast():
+      logits = self.discriminator(self.generator(z))
+    loss = F.softplus(-logits.float()).mean()
     self.g_opt.zero_grad(set_to_none=True)
     loss.backward()
     self.g_opt.step()
@@ -273,7 +288,8 @@ class TorchGANStep:
     """
     batch_size = x.shape[0] // self.n_critic
     if noise is None:
-      noise = [torch.randn(batch_size, self.latent_dim) for _ in range(self.n_critic + 1)]
+      noise = [torch.randn(batch_size, self.latent_dim, device=self.device)
+               for _ in range(self.n_critic + 1)]
     for i in range(self.n_critic):
       d_loss = self._d_update(x[i::self.n_critic], noise[i])
     g_loss = self._g_update(noise[self.n_critic])

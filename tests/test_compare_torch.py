@@ -171,6 +171,23 @@ def test_one_step_updates_every_parameter(n_critic):
   assert step.step == 1
 
 
+def test_bfloat16_step_autocasts_the_players_and_keeps_float32_state():
+  config = _config(**{'model.compute_dtype': 'bfloat16'})
+  shape = SHAPES[0]
+  step = _torch_step(torch_dcgan, config, shape)
+  with step._autocast():  # pylint: disable=protected-access
+    logits = step.discriminator(step.generator(torch.randn(4, config.model.latent_dim)))
+  assert logits.dtype == torch.bfloat16  # The players compute in bf16 ...
+  x = torch_dcgan.to_torch(np.random.default_rng(0).uniform(
+      -1, 1, (config.batch_size, *shape)).astype(np.float32))
+  metrics = step(x)
+  # ... while the losses, parameters and optimizer moments stay float32.
+  assert all(v.dtype == torch.float32 and bool(torch.isfinite(v)) for v in metrics.values())
+  assert all(p.dtype == torch.float32 for p in step.g_params + step.d_params)
+  moments = [s['exp_avg'] for s in step.d_opt.state.values()]
+  assert moments and all(m.dtype == torch.float32 for m in moments)
+
+
 def _gan_jax_noise(config, state) -> list:
   """The noise batches gan_jax's step draws at `state.step`: critic updates', then G's.
 
