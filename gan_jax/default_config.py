@@ -44,10 +44,10 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
 
   config.model = ml_collections.ConfigDict()
-  config.model.name = 'dcgan'  # mlp | dcgan.
+  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks).
   config.model.latent_dim = 64  # Size of the generator's Gaussian noise vector.
-  config.model.g_features = 64  # dcgan: channels of the generator's last hidden layer.
-  config.model.d_features = 64  # dcgan: channels of the discriminator's first layer.
+  config.model.g_features = 64  # G channels: dcgan's last hidden layer; resnet's every block.
+  config.model.d_features = 64  # D channels: dcgan's first layer; resnet's every block.
   config.model.hidden_dims = (256, 256)  # mlp: widths of the hidden layers (depth = length).
   config.model.activation = 'leaky_relu'  # mlp: relu | leaky_relu | elu | gelu | tanh | silu.
   config.model.d_batch_norm = True  # dcgan: BatchNorm in the discriminator.

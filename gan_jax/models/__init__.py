@@ -11,11 +11,13 @@ import flax.linen as nn
 
 from gan_jax.models import dcgan
 from gan_jax.models import mlp
+from gan_jax.models import resnet
 
 # Name -> builder `(model_config, data_shape) -> (generator, discriminator)`.
 MODELS = {
     'mlp': mlp.make_models,
     'dcgan': dcgan.make_models,
+    'resnet': resnet.make_models,
 }
 
 
