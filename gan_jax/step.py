@@ -16,6 +16,7 @@ import optax
 from gan_jax import augment
 from gan_jax import losses
 from gan_jax import models as models_lib
+from gan_jax import noise
 from gan_jax import optim
 from gan_jax import packing
 from gan_jax import parallel
@@ -161,7 +162,7 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None):
     d_params, d_batch_stats, d_opt_state = carry
     real, key = inputs
     z_key, loss_key = jax.random.split(key)
-    z = jax.random.normal(z_key, (real.shape[0], latent_dim), jnp.float32)
+    z = noise.latent_normal(z_key, (real.shape[0], latent_dim))
     grads, (d_batch_stats, parts) = jax.grad(loss_fns.discriminator, has_aux=True)(
         d_params, d_batch_stats, state.g_params, state.g_batch_stats, real, z, loss_key)
     d_params, d_opt_state = apply_d_gradients(d_tx, loss_cfg, d_params, d_opt_state, grads)
@@ -169,7 +170,7 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None):
 
   def g_update(state: GANState, real, key):
     z_key, loss_key = jax.random.split(key)
-    z = jax.random.normal(z_key, (batch_size, latent_dim), jnp.float32)
+    z = noise.latent_normal(z_key, (batch_size, latent_dim))
     (g_loss, g_batch_stats), grads = jax.value_and_grad(loss_fns.generator, has_aux=True)(
         state.g_params, state.g_batch_stats, state.d_params, state.d_batch_stats,
         state.d_opt_state, real, z, loss_key)
