@@ -34,6 +34,6 @@ def test_cli_rejects_a_misspelt_override(tmp_path):
 
 
 def test_cli_rejects_an_unknown_model(tmp_path):
-  result = _main(*TINY, '--config.model.name=resnet', workdir=tmp_path)
+  result = _main(*TINY, '--config.model.name=stylegan', workdir=tmp_path)
   assert result.returncode != 0
-  assert "config.model.name='resnet' is unknown; known: dcgan, mlp" in result.stderr
+  assert "config.model.name='stylegan' is unknown; known: dcgan, mlp, resnet" in result.stderr
