@@ -56,13 +56,16 @@ def random_bits32(key: jax.Array, shape: tuple) -> jax.Array:
 def latent_normal(key: jax.Array, shape: tuple) -> jax.Array:
   """Standard normal float32 noise: `jax.random.normal(key, shape)`, bit for bit.
 
-  `key` is a threefry key, raw (uint32[2], from `jax.random.PRNGKey`) or typed.
+  A threefry key, raw (uint32[2], from `jax.random.PRNGKey`) or typed, takes the
+  unrolled path; any other key (e.g. a typed 'rbg' key) goes to `jax.random.normal`.
   """
   if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+    if str(jax.random.key_impl(key)) != 'threefry2x32':
+      return jax.random.normal(key, shape, jnp.float32)
     key = jax.random.key_data(key)
   if key.shape != (2,) or key.dtype != jnp.uint32:
-    raise ValueError(f'latent_normal needs a threefry key (uint32[2]), got {key.dtype}'
-                     f'{list(key.shape)}.')
+    raise ValueError(f'latent_normal needs a threefry key (uint32[2]) or a typed key, got '
+                     f'{key.dtype}{list(key.shape)}.')
   # jax.random.uniform's construction: 23 random mantissa bits under exponent 0 give a
   # float in [1, 2); shifted and scaled onto [nextafter(-1, 0), 1).
   bits = random_bits32(key, shape)

@@ -33,9 +33,10 @@ def test_latent_normal_is_jax_random_normal_bit_for_bit(shape, seed):
                                 jax.random.bits(key, shape, jnp.uint32))
 
 
-def test_typed_threefry_keys_are_accepted_and_others_rejected():
-  typed = jax.random.key(3)
-  np.testing.assert_array_equal(noise.latent_normal(typed, (4, 4)),
-                                jax.random.normal(typed, (4, 4)))
+def test_typed_keys_of_any_generator_are_accepted_and_raw_non_threefry_rejected():
+  for impl in ('threefry2x32', 'rbg'):
+    typed = jax.random.key(3, impl=impl)
+    np.testing.assert_array_equal(noise.latent_normal(typed, (4, 4)),
+                                  jax.random.normal(typed, (4, 4)))
   with pytest.raises(ValueError, match='threefry key'):
     noise.latent_normal(jax.random.key_data(jax.random.key(3, impl='rbg')), (4, 4))
