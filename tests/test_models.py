@@ -11,6 +11,7 @@ from gan_jax import models
 from gan_jax.default_config import get_base_config
 from gan_jax.models import dcgan
 from gan_jax.models import layers as layers_lib
+import spectral_reference
 
 IMAGE_SHAPES = [(8, 8, 1), (28, 28, 1), (32, 32, 3), (64, 64, 3)]
 LATENT = 8
@@ -137,16 +138,6 @@ def test_dcgan_initialisation():
   assert abs(scales.mean() - 1.0) < 0.01 and 0.01 < scales.std() < 0.03
 
 
-def _power_iteration_sigma(kernel, u):
-  """sigma as flax's SpectralNorm computes it from a stored u (one more iteration)."""
-  matrix = np.asarray(kernel, np.float64).reshape(-1, kernel.shape[-1])
-  v = u @ matrix.T
-  v /= np.linalg.norm(v)
-  u = v @ matrix
-  u /= np.linalg.norm(u)
-  return (v @ matrix @ u.T).item()
-
-
 @pytest.mark.parametrize('name, shape, layer', [('mlp', (8, 8, 1), 'Dense_0'),
                                                 ('dcgan', (8, 8, 1), 'Conv_0')])
 def test_spectral_norm_bounds_largest_singular_value(name, shape, layer):
@@ -168,7 +159,7 @@ def test_spectral_norm_bounds_largest_singular_value(name, shape, layer):
   kernel = np.asarray(params[layer]['kernel'])
   (u,) = [np.asarray(value, np.float64) for (_, key), value in
           _spectral_stats(batch_stats).items() if key == f'{layer}/kernel/u']
-  sigma = _power_iteration_sigma(kernel, u)
+  sigma = spectral_reference.power_iteration_sigma(kernel, u)
   singular_values = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)
   # The layer's effective weight is kernel / sigma: its largest singular value is ~1.
   assert singular_values[0] > 4.0

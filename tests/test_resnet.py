@@ -15,6 +15,7 @@ from gan_jax import step as step_lib
 from gan_jax.default_config import get_base_config
 from gan_jax.models import resnet
 from tiny_configs import tiny_config
+import spectral_reference
 
 SHAPE = (32, 32, 3)
 # For the tests that compile whole networks or a step: 1 G block; D: one pooling block,
@@ -279,16 +280,6 @@ def test_depth_follows_resolution(side, g_blocks, d_pooling):
   assert out.shape == (BATCH, *shape)
 
 
-def _power_iteration_sigma(kernel, u):
-  """sigma as flax's SpectralNorm computes it from a stored u (one more iteration)."""
-  matrix = np.asarray(kernel, np.float64).reshape(-1, kernel.shape[-1])
-  v = u @ matrix.T
-  v /= np.linalg.norm(v)
-  u = v @ matrix
-  u /= np.linalg.norm(u)
-  return (v @ matrix @ u.T).item()
-
-
 def test_spectral_norm_is_applied_to_every_layer():
   discriminator, variables = _discriminator(SHAPE)
   x = _data(SHAPE)
@@ -317,7 +308,7 @@ def test_spectral_norm_is_applied_to_every_layer():
     block, layer = name.rsplit('/', 1) if '/' in name else ('', name)
     (u,) = [np.asarray(v, np.float64) for k, v in stats.items()
             if k.startswith(block) and k.endswith(f'/{layer}/kernel/u')]
-    sigmas[name] = _power_iteration_sigma(kernel, u)
+    sigmas[name] = spectral_reference.power_iteration_sigma(kernel, u)
     top = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
     assert top > 4.0, name
     # The layer's effective kernel is kernel / sigma: its top singular value is ~1.
