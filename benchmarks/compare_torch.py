@@ -3,16 +3,17 @@
   python benchmarks/compare_torch.py --config=experiments/mnist_dcgan.py \\
       [--config.batch_size=64] [--rounds=5] [--seconds=5]
   python benchmarks/compare_torch.py --config=experiments/mixture_study.py:ring,gan
+  python benchmarks/compare_torch.py --config=experiments/cifar10_sngan.py
 
 Both steps are built from the config (the torch one by the port that `PORTS` names for
-`config.model.name`: `benchmarks/torch_dcgan.py` or `benchmarks/torch_mlp.py`, whose
-parameter counts are asserted equal to gan_jax's), compiled or warmed up, then
-timed in alternating windows of `--seconds` each (gan_jax, torch, gan_jax, ...) for
-`--rounds` rounds, so that drift in the machine's load reaches both alike. Prints one
-JSON line with the medians over windows and the ratio gan_jax / torch, then a Markdown
-table (header and row). Both train on the same synthetic batch of the config's data
-shape, resident in memory, as `benchmarks/step_speed.py` does: TFDS datasets need not
-be prepared, and data loading is not timed. For the same reason
+`config.model.name`: `benchmarks/torch_dcgan.py`, `benchmarks/torch_mlp.py` or
+`benchmarks/torch_resnet.py`, whose parameter counts are asserted equal to gan_jax's),
+compiled or warmed up, then timed in alternating windows of `--seconds` each (gan_jax,
+torch, gan_jax, ...) for `--rounds` rounds, so that drift in the machine's load reaches
+both alike. Prints one JSON line with the medians over windows and the ratio gan_jax /
+torch, then a Markdown table (header and row). Both train on the same synthetic batch
+of the config's data shape, resident in memory, as `benchmarks/step_speed.py` does: TFDS
+datasets need not be prepared, and data loading is not timed. For the same reason
 `config.data.draw_on_device` is turned off here: a 2-D mixture config that draws its
 points inside the step (as `experiments/mixture_study.py` does) would otherwise time
 gan_jax's sampling too and ignore the batch torch is timed on. Each gan_jax call is one
@@ -61,7 +62,7 @@ def _load(name: str):
 step_speed = _load('step_speed')
 torch_dcgan = _load('torch_dcgan')
 # config.model.name -> the module that ports that family to torch (see torch_dcgan.py).
-PORTS = {'dcgan': torch_dcgan, 'mlp': _load('torch_mlp')}
+PORTS = {'dcgan': torch_dcgan, 'mlp': _load('torch_mlp'), 'resnet': _load('torch_resnet')}
 
 FLAGS = flags.FLAGS
 _ROUNDS = flags.DEFINE_integer('rounds', 5, 'Timed windows per framework, alternating.')

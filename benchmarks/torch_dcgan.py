@@ -10,16 +10,17 @@ Dense, and ConvTranspose2d correlates with the flipped kernel where flax's does 
 With kernel 4, stride 2 and padding 1, torch's Conv2d halves and ConvTranspose2d
 doubles H and W, with the same alignment as flax's 'SAME' padding for even sizes.
 
-`TorchGANStep` does what one `gan_jax.step` train step does for the non-saturating
-loss with Adam: `n_critic` discriminator updates, each generating a fake batch without
-gradients and calling the discriminator twice (real, then fake), then one generator
-update, then the EMA of the generator's parameters with gan_jax's decay ramp.
+`TorchGANStep` does what one `gan_jax.step` train step does for the non-saturating or
+hinge loss with Adam at a constant or linearly decaying rate: `n_critic` discriminator
+updates, each generating a fake batch without gradients and calling the discriminator
+twice (real, then fake), then one generator update, then the EMA of the generator's
+parameters with gan_jax's decay ramp.
 
 The step, the parameter counting and the config check are not DCGAN-specific: they take
-the torch model pair, or the port's `make_models`, so `benchmarks/torch_mlp.py` shares
-them. A port is a module with `check_supported(config)`, `make_models(config,
-data_shape)`, `to_torch(x)` (a NumPy batch of gan_jax's layout in the port's layout) and
-`load_gan_jax_params_(generator, discriminator, g_params, d_params)`.
+the torch model pair, or the port's `make_models`, so `benchmarks/torch_mlp.py` and
+`benchmarks/torch_resnet.py` share them. A port is a module with `check_supported(config)`,
+`make_models(config, data_shape)`, `to_torch(x)` (a NumPy batch of gan_jax's layout in the
+port's layout) and `load_gan_jax_params_(generator, discriminator, g_params, d_params)`.
 
 Run it to check the parameter counts of the MNIST and CIFAR-10 experiments:
 
@@ -125,32 +126,73 @@ class Discriminator(nn.Module):
     return self.logit(self.blocks(x).flatten(1))[:, 0]
 
 
-def step_fields(config) -> dict:
-  """'section.name' -> (value, the one value supported), for what every torch port lacks.
+def _non_saturating_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+  """gan_jax's `_bce_discriminator`: softplus(-D(x)) + softplus(D(G(z))), batch means."""
+  return F.softplus(-real).mean() + F.softplus(fake).mean()
 
-  `TorchGANStep` implements the non-saturating loss with plain Adam only, and neither
-  port has spectral norm or the minibatch-stddev feature. Both compute dtypes are
-  supported: bfloat16 runs the players under torch's autocast (see `TorchGANStep`).
+
+def _non_saturating_g_loss(fake: torch.Tensor) -> torch.Tensor:
+  """gan_jax's `_non_saturating_generator`: softplus(-D(G(z))), the batch mean."""
+  return F.softplus(-fake).mean()
+
+
+def _hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+  """gan_jax's `_hinge_discriminator`: relu(1 - D(x)) + relu(1 + D(G(z))), batch means."""
+  return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+
+
+def _hinge_g_loss(fake: torch.Tensor) -> torch.Tensor:
+  """gan_jax's hinge generator loss (`_wasserstein_generator`): -mean D(G(z))."""
+  return -fake.mean()
+
+
+# config.loss.name -> (discriminator loss of (real, fake) logits, generator loss of fake
+# logits): the losses of gan_jax.losses that `TorchGANStep` implements.
+LOSSES = {
+    'non_saturating': (_non_saturating_d_loss, _non_saturating_g_loss),
+    'hinge': (_hinge_d_loss, _hinge_g_loss),
+}
+# The config.optim.schedule values `make_lr_scheduler` implements.
+SCHEDULES = ('constant', 'linear')
+
+
+def step_fields(config, spectral_norm: bool = False) -> dict:
+  """'section.name' -> (value, what is supported), for what the torch step and ports lack.
+
+  What is supported is one value, or a frozenset of the values supported.
+  `TorchGANStep` implements the losses of `LOSSES` and Adam at the rates of `SCHEDULES`
+  (no warm-up), and no port has the minibatch-stddev feature. `spectral_norm` says that
+  the port implements `model.spectral_norm` (the ResNet's does), so that both values
+  pass. Both compute dtypes are supported: bfloat16 runs the players under torch's
+  autocast (see `TorchGANStep`).
   """
-  return {
+  fields = {
       'model.spectral_norm': (config.model.spectral_norm, False),
       'model.minibatch_std_group': (config.model.minibatch_std_group, 0),
-      'loss.name': (config.loss.name, 'non_saturating'),
+      'loss.name': (config.loss.name, frozenset(LOSSES)),
       'loss.gradient_penalty': (config.loss.gradient_penalty, 0.0),
       'loss.r1': (config.loss.r1, 0.0),
       'loss.clip_weights': (config.loss.clip_weights, 0.0),
       'stabilize.unroll_steps': (config.stabilize.unroll_steps, 0),
       'stabilize.diffaugment': (config.stabilize.diffaugment, ''),
       'optim.name': (config.optim.name, 'adam'),
-      'optim.schedule': (config.optim.schedule, 'constant'),
+      'optim.schedule': (config.optim.schedule, frozenset(SCHEDULES)),
       'optim.warmup_steps': (config.optim.warmup_steps, 0),
   }
+  if spectral_norm:
+    del fields['model.spectral_norm']
+  return fields
 
 
 def raise_unsupported(fields: dict, port: str) -> None:
   """A ValueError naming the first of `fields` (as `step_fields` gives them) off its value."""
   for field, (value, supported) in fields.items():
-    if value != supported:
+    if isinstance(supported, frozenset):
+      # `any(==)` rather than `in`: a config value need not be hashable.
+      if not any(value == s for s in supported):
+        raise ValueError(f'The torch {port} supports only config.{field} in '
+                         f'{sorted(supported)}, got {value!r}.')
+    elif value != supported:
       raise ValueError(f'The torch {port} supports only config.{field}={supported!r}, '
                        f'got {value!r}.')
 
@@ -183,6 +225,23 @@ def to_torch(x: np.ndarray) -> torch.Tensor:
   return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
 
 
+def make_lr_scheduler(optimizer: torch.optim.Optimizer, optim_config,
+                      num_updates: int) -> torch.optim.lr_scheduler.LRScheduler | None:
+  """torch's counterpart of `gan_jax.optim.make_schedule` for one player, or None.
+
+  None for the constant rate. For 'linear', a scheduler to step after every update of
+  `optimizer`: optax's schedule counts the player's updates (`num_updates` of them over
+  training: num_train_steps for G, n_critic times that for D), and its
+  linear_schedule(lr, 0, n) runs update k (from 0) at lr * (1 - k / n), then 0 from
+  update n on. Warm-up is not implemented (`step_fields` rejects it).
+  """
+  if optim_config.schedule == 'constant':
+    return None
+  decay_updates = max(int(num_updates), 1)  # gan_jax's max(num_steps - warmup, 1).
+  return torch.optim.lr_scheduler.LambdaLR(
+      optimizer, lambda k: max(0.0, 1.0 - k / decay_updates))
+
+
 def gan_jax_param_counts(config, data_shape: tuple) -> dict:
   """{'generator': n, 'discriminator': n}: the 'params' sizes of gan_jax's modules.
 
@@ -205,8 +264,10 @@ class TorchGANStep:
   """One gan_jax train step in eager PyTorch: `step(x)` with x (n_critic * B, ...).
 
   Trains the (generator, discriminator) pair of a port's `make_models` on x in the port's
-  layout (see `to_torch`). Seed torch before making the pair, and check the config with
-  the port's `check_supported` first: the step trusts that it is one it implements.
+  layout (see `to_torch`), with the loss `config.loss.name` of `LOSSES` and Adam at the
+  rate of `config.optim.schedule` (see `make_lr_scheduler`). Seed torch before making
+  the pair, and check the config with the port's `check_supported` first: the step
+  trusts that it is one it implements.
   Critic update i uses the rows i, i + n_critic, ... of x, as gan_jax's step does.
   The step runs where the pair's parameters are (move the pair and x to a GPU with
   `.to(device)` first). With `model.compute_dtype='bfloat16'` the players' forward
@@ -229,6 +290,10 @@ class TorchGANStep:
     self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=float(optim.d_lr),
                                   betas=betas, eps=1e-8)
     self.n_critic = int(config.loss.n_critic)
+    steps = int(config.num_train_steps)
+    self.g_schedule = make_lr_scheduler(self.g_opt, optim, steps)
+    self.d_schedule = make_lr_scheduler(self.d_opt, optim, steps * self.n_critic)
+    self.d_loss_fn, self.g_loss_fn = LOSSES[config.loss.name]
     self.latent_dim = int(config.model.latent_dim)
     self.ema_decay = float(optim.ema_decay)
     self.g_params = list(self.generator.parameters())
@@ -256,11 +321,12 @@ class TorchGANStep:
       # Two calls, as gan_jax makes them, so each batch is normalised by its own statistics.
       real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
     # The loss in float32, as gan_jax's players return float32 logits.
-    loss = (F.softplus(-real_logits.float()).mean()
-            + F.softplus(fake_logits.float()).mean())
+    loss = self.d_loss_fn(real_logits.float(), fake_logits.float())
     self.d_opt.zero_grad(set_to_none=True)
     loss.backward()
     self.d_opt.step()
+    if self.d_schedule is not None:
+      self.d_schedule.step()
     return loss.detach()
 
   def _g_update(self, z: torch.Tensor) -> torch.Tensor:
@@ -271,10 +337,12 @@ class TorchGANStep:
       p.requires_grad_(False)
     with self._autocast():
       logits = self.discriminator(self.generator(z))
-    loss = F.softplus(-logits.float()).mean()
+    loss = self.g_loss_fn(logits.float())
     self.g_opt.zero_grad(set_to_none=True)
     loss.backward()
     self.g_opt.step()
+    if self.g_schedule is not None:
+      self.g_schedule.step()
     for p in self.d_params:
       p.requires_grad_(True)
     return loss.detach()

@@ -1,5 +1,5 @@
-"""benchmarks/torch_dcgan.py and torch_mlp.py: gan_jax's DCGAN and MLP GAN in torch, and the
-torch step that trains them.
+"""benchmarks/torch_dcgan.py, torch_mlp.py and torch_resnet.py: gan_jax's DCGAN, MLP GAN and
+SNGAN ResNet in torch, and the torch step that trains them.
 
 Skipped where torch (the `bench` extra) is not installed.
 """
@@ -12,10 +12,13 @@ import numpy as np
 import pytest
 
 from gan_jax import models as models_lib
+from gan_jax import optim
 from gan_jax import packing
 from gan_jax import state as state_lib
 from gan_jax import step as step_lib
 from gan_jax.models import layers
+from tiny_configs import EXPERIMENTS
+from tiny_configs import load_experiment
 from tiny_configs import tiny_config
 
 torch = pytest.importorskip('torch')
@@ -36,6 +39,21 @@ def _load(name: str):
 
 torch_dcgan = _load('torch_dcgan')
 torch_mlp = _load('torch_mlp')
+torch_resnet = _load('torch_resnet')
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+  """Runs each test's torch ops on one thread, then restores torch's setting.
+
+  The models here are tiny, so one thread is as fast as several; and on cores shared
+  with other jobs, OpenMP's threads wait for each other at every op (a 4x8x8x8 conv took
+  24 ms on two busy cores, 0.05 ms on one thread).
+  """
+  threads = torch.get_num_threads()
+  torch.set_num_threads(1)
+  yield
+  torch.set_num_threads(threads)
 
 
 def _config(**fields):
@@ -46,6 +64,18 @@ def _config(**fields):
 def _mlp_config(**fields):
   """A tiny MLP config: latent 8, one hidden layer of 16 per player, batch 8."""
   return tiny_config(**{'model.name': 'mlp', 'batch_size': 8, **fields})
+
+
+def _resnet_config(**fields):
+  """experiments/cifar10_sngan.py's choices at a tiny size: latent 8, 8 features, batch 4.
+
+  Hinge loss, spectral norm in D, Adam (0, 0.9) at a linearly decaying rate, no EMA;
+  n_critic 2 rather than 5, enough for a decaying rate within one step.
+  """
+  return tiny_config(**{'model.name': 'resnet', 'batch_size': 4, 'model.spectral_norm': True,
+                        'loss.name': 'hinge', 'loss.n_critic': 2, 'optim.b1': 0.0,
+                        'optim.b2': 0.9, 'optim.schedule': 'linear', 'optim.ema_decay': 0.0,
+                        **fields})
 
 
 # PacGAN's networks (mixture_study.pacgan_setting) at a tiny size: G with BatchNorm,
@@ -234,5 +264,181 @@ def test_mlp_step_matches_gan_jax_step():
   new_ema, _ = torch_mlp.make_models(config, POINTS)
   torch_mlp.load_gan_jax_params_(new_ema, new_d, new_state.ema_params, new_state.d_params)
   for got, want in ((step.g_params, new_g), (step.d_params, new_d), (step.ema_params, new_ema)):
+    for a, b in zip(got, want.parameters(), strict=True):
+      np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize('shape, spectral_norm', [
+    ((8, 8, 3), True), ((16, 16, 1), False), ((32, 32, 3), True)])
+def test_resnet_param_counts_equal(shape, spectral_norm):
+  """Spectral norm adds no parameters on either side (torch keeps the raw weight)."""
+  jax_counts, torch_counts = torch_dcgan.param_counts_match(
+      _resnet_config(**{'model.spectral_norm': spectral_norm}), shape, torch_resnet.make_models)
+  assert jax_counts == torch_counts
+  assert jax_counts['generator'] > 0 and jax_counts['discriminator'] > 0
+
+
+def test_resnet_unsupported_fields_are_named():
+  torch_resnet.check_supported(load_experiment(EXPERIMENTS / 'cifar10_sngan.py'))
+  for field, value in (('model.minibatch_std_group', 2), ('stabilize.pack', 2),
+                       ('loss.name', 'wasserstein'), ('loss.r1', 1.0),
+                       ('optim.schedule', 'cosine'), ('optim.warmup_steps', 10)):
+    with pytest.raises(ValueError, match=f'config.{field}'):
+      torch_resnet.check_supported(_resnet_config(**{field: value}))
+  with pytest.raises(ValueError, match='config.model.name'):
+    torch_resnet.check_supported(_config())
+  # gan_jax's own check of the image shape.
+  with pytest.raises(ValueError, match='model.name=resnet'):
+    torch_resnet.make_models(_resnet_config(), (28, 28, 1))
+  # Hinge and the linear rate are the step's, so every port takes them; spectral norm
+  # is the ResNet port's alone.
+  fields = {'loss.name': 'hinge', 'optim.schedule': 'linear'}
+  torch_dcgan.check_supported(_config(**fields))
+  with pytest.raises(ValueError, match='config.model.spectral_norm'):
+    torch_dcgan.check_supported(_config(**fields, **{'model.spectral_norm': True}))
+
+
+def test_resnet_same_functions_with_gan_jax_params():
+  """32x32: every kind of block (the optimized one, a pooling one, two flat ones).
+
+  Train mode: the generator's BatchNorms use batch statistics; D without spectral norm
+  (see the next test) has no state, so both modes compute the same function.
+  """
+  (fake, logits), (torch_fake, torch_logits) = _flax_and_torch_outputs(
+      torch_resnet, _resnet_config(**{'model.spectral_norm': False}), (32, 32, 3))
+  np.testing.assert_allclose(torch_fake.transpose(0, 2, 3, 1), fake, atol=1e-5)
+  np.testing.assert_allclose(torch_logits, logits, atol=1e-5)
+
+
+def _converged_vectors(batch_stats: dict, params: dict) -> dict:
+  """`batch_stats` with every spectral-norm u the top right singular vector of its kernel.
+
+  flax keeps a layer's u at <scope>/SpectralNorm_<k>/'<layer>/kernel/u', its kernel at
+  <scope>/<layer>/kernel.
+  """
+  def walk(stats, scope):
+    out = {}
+    for key, value in stats.items():
+      if key.endswith('/kernel/u'):
+        kernel = np.asarray(scope[key.split('/')[0]]['kernel'], np.float64)
+        _, _, vt = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]))
+        out[key] = vt[:1].astype(np.float32)
+      elif key.startswith('SpectralNorm_'):
+        out[key] = walk(value, scope)
+      elif isinstance(value, dict):
+        out[key] = walk(value, scope[key])
+      else:
+        out[key] = value  # sigma: flax recomputes it in every call.
+    return out
+  return walk(batch_stats, params)
+
+
+def test_resnet_spectral_norm_matches_gan_jax():
+  """Torch's spectral norm against flax's, on gan_jax's parameters and vectors.
+
+  Eval mode: with the vectors loaded, torch computes flax's sigma exactly, from any u.
+  Train mode: torch's power iteration is half a step ahead of flax's (see torch_resnet's
+  docstring), so the logits agree once the estimates have converged, as here.
+  """
+  config = _resnet_config()
+  shape = (16, 16, 3)
+  _, discriminator = models_lib.make_models(config.model, shape)
+  x = np.random.default_rng(0).uniform(-1, 1, (4, *shape)).astype(np.float32)
+  d_vars = _random_variables(discriminator, x, np.random.default_rng(1))
+  converged = {'params': d_vars['params'],
+               'batch_stats': _converged_vectors(d_vars['batch_stats'], d_vars['params'])}
+
+  @jax.jit
+  def flax_logits(d_vars, x):
+    # Either mode gives the same logits: flax iterates once from u in both.
+    eval_logits = discriminator.apply(d_vars, x, train=False)
+    train_logits, _ = discriminator.apply(d_vars, x, train=True, mutable=['batch_stats'])
+    return eval_logits, train_logits
+
+  _, torch_d = torch_resnet.make_models(config, shape)
+  torch_resnet.load_gan_jax_player_params_(torch_d, d_vars['params'])
+  for variables, mode in ((d_vars, 'eval'), (converged, 'train')):
+    eval_logits, train_logits = flax_logits(variables, x)
+    np.testing.assert_allclose(eval_logits, train_logits, rtol=1e-6)
+    torch_resnet.load_gan_jax_spectral_vectors_(torch_d, variables['batch_stats'])
+    torch_d.train(mode == 'train')
+    with torch.no_grad():
+      logits = torch_d(torch_resnet.to_torch(x)).numpy()
+    np.testing.assert_allclose(logits, train_logits, rtol=1e-5, atol=1e-6, err_msg=mode)
+
+
+def test_linear_schedule_counts_each_players_updates_as_optax():
+  """The torch rates after each step are optax's at the players' update counts.
+
+  gan_jax decays G's rate over num_train_steps updates and D's over n_critic times as
+  many, one value per update (gan_jax.optim). Steps past the end run at rate 0. The
+  tiny MLP makes four steps take milliseconds.
+  """
+  config = _mlp_config(**{'optim.schedule': 'linear', 'loss.name': 'hinge',
+                          'loss.n_critic': 2, 'num_train_steps': 3,
+                          'optim.g_lr': 1e-2, 'optim.d_lr': 3e-2})
+  torch_mlp.check_supported(config)
+  g_rate = optim.make_schedule(config.optim, config.optim.g_lr, 3)
+  d_rate = optim.make_schedule(config.optim, config.optim.d_lr, 3 * 2)
+  step = _torch_step(torch_mlp, config, POINTS)
+  x = torch.randn(2 * config.batch_size, *POINTS)
+  for i in range(4):
+    for opt, rate, updates in ((step.g_opt, g_rate, i), (step.d_opt, d_rate, 2 * i)):
+      # The rate the next update runs at.
+      np.testing.assert_allclose(opt.param_groups[0]['lr'], float(rate(updates)), rtol=1e-6)
+    step(x)
+  assert step.g_opt.param_groups[0]['lr'] == step.d_opt.param_groups[0]['lr'] == 0.0
+
+
+@pytest.mark.parametrize('compute_dtype', ['float32', 'bfloat16'])
+def test_resnet_step_updates_every_parameter_and_vector(compute_dtype):
+  config = _resnet_config(**{'model.compute_dtype': compute_dtype})
+  shape = (8, 8, 3)
+  torch_resnet.check_supported(config)
+  step = _torch_step(torch_resnet, config, shape)
+  before = [p.detach().clone() for p in step.g_params + step.d_params]
+  vectors = [b for name, b in step.discriminator.named_buffers() if name.endswith(('_u', '_v'))]
+  # Three layers per pooling block, two per flat block, the Dense: (u, v) each.
+  assert len(vectors) == 2 * (3 + 2 * 2 + 1)
+  vectors_before = [v.clone() for v in vectors]
+  x = torch_resnet.to_torch(np.random.default_rng(0).uniform(
+      -1, 1, (2 * config.batch_size, *shape)).astype(np.float32))
+  metrics = step(x)
+  assert all(v.dtype == torch.float32 and bool(torch.isfinite(v)) for v in metrics.values())
+  after = step.g_params + step.d_params
+  assert all(not torch.equal(a, b) for a, b in zip(before, after))
+  # The Dense's u has one element, +-1: only its v moves.
+  assert sum(not torch.equal(a, b) for a, b in zip(vectors_before, vectors)) >= len(vectors) - 1
+
+
+def test_resnet_step_matches_gan_jax_step():
+  """One torch step and one gan_jax step, same weights, batch and noise: same parameters.
+
+  Hinge loss, two critic updates at a linearly decaying rate (num_train_steps 1: D's
+  second update runs at half the rate), Adam (0, 0.9), on the tiny ResNet without
+  spectral norm: torch's power iteration runs half a step ahead of flax's (see
+  test_resnet_spectral_norm_matches_gan_jax), which one step of training does not
+  converge. Rates of 1e-2 make Adam's updates large against the tolerance.
+  """
+  config = _resnet_config(**{'model.spectral_norm': False, 'num_train_steps': 1,
+                             'optim.g_lr': 1e-2, 'optim.d_lr': 1e-2})
+  torch_resnet.check_supported(config)
+  shape = (8, 8, 3)
+  rows = int(config.batch_size) * int(config.loss.n_critic)
+  x = np.random.default_rng(0).uniform(-1, 1, (rows, *shape)).astype(np.float32)
+  state = state_lib.create_state(config, shape)
+  noise = _gan_jax_noise(config, state)
+
+  step = _torch_step(torch_resnet, config, shape)
+  torch_resnet.load_gan_jax_params_(step.generator, step.discriminator,
+                                    state.g_params, state.d_params)
+  torch_metrics = step(torch_resnet.to_torch(x), noise)
+  new_state, metrics = jax.jit(step_lib.make_train_step_fn(config, shape))(state, {'x': x})
+
+  for name in ('d_loss', 'g_loss'):
+    np.testing.assert_allclose(float(torch_metrics[name]), float(metrics[name]), rtol=1e-5)
+  new_g, new_d = torch_resnet.make_models(config, shape)
+  torch_resnet.load_gan_jax_params_(new_g, new_d, new_state.g_params, new_state.d_params)
+  for got, want in ((step.g_params, new_g), (step.d_params, new_d)):
     for a, b in zip(got, want.parameters(), strict=True):
       np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-5)
