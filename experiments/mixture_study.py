@@ -27,12 +27,17 @@ Modifiers can follow a method with '+', e.g. `ring,pacgan4+decay`:
   hinge     hinge loss.
   pack2, pack4   packing m = 2 or 4 with the batch scaled by m (for the VEEGAN setting).
   long      50,000 steps instead of 25,000.
+  steps<N>k N thousand steps instead of 25,000 (e.g. steps35k).
   lr1e3     learning rates of 1e-3 for both players instead of 1e-4.
+  d3x256    a discriminator with three ReLU hidden layers of 256 (for the VEEGAN
+            setting; its generator stays 2x128).
 
 Every run: 25,000 generator steps, fresh samples every batch (drawn on device), no EMA
 (a mode-hopping generator's average is a blob between modes), and the VEEGAN
 evaluation at the end: 2,500 samples, nearest mode, high quality within 3 std.
 """
+
+import re
 
 from gan_jax.default_config import get_base_config
 
@@ -96,7 +101,8 @@ def pacgan_setting(config, pack: int):
   return config
 
 
-MODIFIERS = ('decay', 'mbstd', 'r1', 'sn', 'hinge', 'pack2', 'pack4', 'long', 'lr1e3')
+MODIFIERS = ('decay', 'mbstd', 'r1', 'sn', 'hinge', 'pack2', 'pack4', 'long', 'lr1e3',
+             'd3x256', 'steps<N>k')
 
 
 def _method_config(config, method: str):
@@ -139,6 +145,10 @@ def _apply_modifier(config, modifier: str):
     config.num_train_steps = 50_000
   elif modifier == 'lr1e3':
     config.optim.g_lr = config.optim.d_lr = 1e-3
+  elif re.fullmatch(r'steps[1-9][0-9]*k', modifier):
+    config.num_train_steps = int(modifier[len('steps'):-1]) * 1000
+  elif modifier == 'd3x256':
+    config.model.d_hidden_dims = (256, 256, 256)
   else:
     raise ValueError(f'modifier {modifier!r} is unknown; known: {", ".join(MODIFIERS)}.')
   return config
