@@ -232,6 +232,27 @@ def _gan_jax_noise(config, state) -> list:
           for k in keys]
 
 
+def _replay_one_step(port, config, shape: tuple, x: np.ndarray):
+  """One torch step and one gan_jax step from the same weights, batch and noise.
+
+  Asserts that both report the same losses; returns (the torch step after its update,
+  gan_jax's new state) for the caller to compare parameters.
+  """
+  port.check_supported(config)
+  state = state_lib.create_state(config, shape)
+  noise = _gan_jax_noise(config, state)
+  step = _torch_step(port, config, shape)
+  port.load_gan_jax_params_(step.generator, step.discriminator, state.g_params, state.d_params)
+  if step.ema_params is not None:
+    # The EMA starts at the loaded generator, as gan_jax's starts at its g_params.
+    step.ema_params = [p.detach().clone() for p in step.g_params]
+  torch_metrics = step(port.to_torch(x), noise)
+  new_state, metrics = jax.jit(step_lib.make_train_step_fn(config, shape))(state, {'x': x})
+  for name in ('d_loss', 'g_loss'):
+    np.testing.assert_allclose(float(torch_metrics[name]), float(metrics[name]), rtol=1e-5)
+  return step, new_state
+
+
 def test_mlp_step_matches_gan_jax_step():
   """One torch step and one gan_jax step, same weights, batch and noise: same parameters.
 
@@ -242,22 +263,9 @@ def test_mlp_step_matches_gan_jax_step():
   """
   config = _mlp_config(**{'optim.g_lr': 1e-2, 'optim.d_lr': 1e-2, 'optim.ema_decay': 0.999,
                           'loss.n_critic': 2, **PACGAN_FIELDS})
-  torch_mlp.check_supported(config)
   rows = int(config.batch_size) * int(config.loss.n_critic)
   x = np.random.default_rng(0).normal(size=(rows, *POINTS)).astype(np.float32)
-  state = state_lib.create_state(config, POINTS)
-  noise = _gan_jax_noise(config, state)
-
-  step = _torch_step(torch_mlp, config, POINTS)
-  torch_mlp.load_gan_jax_params_(step.generator, step.discriminator,
-                                 state.g_params, state.d_params)
-  # The EMA starts at the loaded generator, as gan_jax's starts at its g_params.
-  step.ema_params = [p.detach().clone() for p in step.g_params]
-  torch_metrics = step(torch_mlp.to_torch(x), noise)
-  new_state, metrics = jax.jit(step_lib.make_train_step_fn(config, POINTS))(state, {'x': x})
-
-  for name in ('d_loss', 'g_loss'):
-    np.testing.assert_allclose(float(torch_metrics[name]), float(metrics[name]), rtol=1e-5)
+  step, new_state = _replay_one_step(torch_mlp, config, POINTS, x)
   # gan_jax's updated parameters (and EMA) in torch's layout, to compare tensor by tensor.
   new_g, new_d = torch_mlp.make_models(config, POINTS)
   torch_mlp.load_gan_jax_params_(new_g, new_d, new_state.g_params, new_state.d_params)
@@ -422,21 +430,10 @@ def test_resnet_step_matches_gan_jax_step():
   """
   config = _resnet_config(**{'model.spectral_norm': False, 'num_train_steps': 1,
                              'optim.g_lr': 1e-2, 'optim.d_lr': 1e-2})
-  torch_resnet.check_supported(config)
   shape = (8, 8, 3)
   rows = int(config.batch_size) * int(config.loss.n_critic)
   x = np.random.default_rng(0).uniform(-1, 1, (rows, *shape)).astype(np.float32)
-  state = state_lib.create_state(config, shape)
-  noise = _gan_jax_noise(config, state)
-
-  step = _torch_step(torch_resnet, config, shape)
-  torch_resnet.load_gan_jax_params_(step.generator, step.discriminator,
-                                    state.g_params, state.d_params)
-  torch_metrics = step(torch_resnet.to_torch(x), noise)
-  new_state, metrics = jax.jit(step_lib.make_train_step_fn(config, shape))(state, {'x': x})
-
-  for name in ('d_loss', 'g_loss'):
-    np.testing.assert_allclose(float(torch_metrics[name]), float(metrics[name]), rtol=1e-5)
+  step, new_state = _replay_one_step(torch_resnet, config, shape, x)
   new_g, new_d = torch_resnet.make_models(config, shape)
   torch_resnet.load_gan_jax_params_(new_g, new_d, new_state.g_params, new_state.d_params)
   for got, want in ((step.g_params, new_g), (step.d_params, new_d)):
