@@ -21,6 +21,12 @@ step, whatever `config.steps_per_call` says, as each torch call is. `--config`,
 `--seconds` and `--warmup_steps` are step_speed's flags; any config field can be
 overridden. Requires the `bench` extra (CPU torch).
 
+After the windows, the gan_jax step's matrix products are timed alone
+(`benchmarks/matmul_floor.py`), in XLA and in torch: `matmul_floor.ratio_ceiling`, torch's
+step time over the time XLA needs for those products alone, is the largest ratio any
+gan_jax step built on XLA's kernels could reach on this machine (exactly so when
+`matmul_floor.convolutions` is 0, as for every gan_jax model).
+
 On a GPU machine (JAX on the GPU, and a CUDA build of torch installed by hand) torch runs
 on `cuda` too, unless `--torch_device` says otherwise, and each timed chunk ends with
 `torch.cuda.synchronize()`. `--config.model.compute_dtype=bfloat16` compares gan_jax's
@@ -60,6 +66,7 @@ def _load(name: str):
 # step_speed defines --config, --seconds and --warmup_steps; reusing them (and its
 # data_shape_of) keeps the two benchmarks' gan_jax measurement the same.
 step_speed = _load('step_speed')
+matmul_floor = _load('matmul_floor')
 torch_dcgan = _load('torch_dcgan')
 # config.model.name -> the module that ports that family to torch (see torch_dcgan.py).
 PORTS = {'dcgan': torch_dcgan, 'mlp': _load('torch_mlp'), 'resnet': _load('torch_resnet')}
@@ -71,6 +78,9 @@ _TORCH_THREADS = flags.DEFINE_integer(
 _TORCH_DEVICE = flags.DEFINE_string(
     'torch_device', '', "torch's device, e.g. cpu or cuda; '' = cuda where JAX runs on a "
     'GPU, else cpu.')
+_FLOOR_SECONDS = flags.DEFINE_float(
+    'floor_seconds', 2.0, "Time spent timing the step's matrix products alone, per framework "
+    '(5 windows; at least one call each).')
 # Windows of step_speed's 20 s default would make 5 alternating rounds take 200 s.
 FLAGS.set_default('seconds', 5.0)
 
@@ -83,14 +93,17 @@ _MAX_CHUNK = 10  # step_speed's steps per clock check.
 def _gan_jax_runner(config, shape: tuple, x: np.ndarray):
   """gan_jax's compiled step on `x`: `run(k)` does k steps and waits for them.
 
-  Returns (run, compile seconds).
+  Returns (run, compile seconds, the step's matrix products, its convolution count).
   """
   mesh = parallel.make_mesh()
   batch = parallel.global_batch({'x': x, 'y': np.zeros((x.shape[0],), np.int32)}, mesh)
   state = state_lib.create_state(config, shape, mesh)
-  start = time.perf_counter()
   # steps_per_call is left at its default of 1: one step per call, as torch's.
-  compiled = step_lib.make_train_step(config, mesh, shape).lower(state, batch).compile()
+  train_step = step_lib.make_train_step(config, mesh, shape)
+  products = matmul_floor.step_products(train_step, state, batch)
+  convolutions = matmul_floor.count_convolutions(train_step, state, batch)
+  start = time.perf_counter()
+  compiled = train_step.lower(state, batch).compile()
   compile_s = time.perf_counter() - start
   holder = {'state': state}  # The step donates the state, so each call replaces it.
 
@@ -99,7 +112,7 @@ def _gan_jax_runner(config, shape: tuple, x: np.ndarray):
       holder['state'], metrics = compiled(holder['state'], batch)
     jax.block_until_ready(metrics)
 
-  return run, compile_s
+  return run, compile_s, products, convolutions
 
 
 def _torch_device() -> torch.device:
@@ -149,6 +162,24 @@ def _window(run, chunk: int, seconds: float) -> float:
   return steps / (time.perf_counter() - start)
 
 
+def _matmul_floor(products, convolutions: int, torch_steps_per_sec: float,
+                  device: torch.device) -> dict:
+  """The gan_jax step's matrix products timed alone (see matmul_floor.py), in XLA and torch.
+
+  `ratio_ceiling` is torch's step time over the products' time in XLA: the most any
+  gan_jax step built on XLA's kernels could beat torch by. It is an upper bound only
+  where the step has no convolutions (they are not in the floor), hence the count.
+  """
+  seconds = _FLOOR_SECONDS.value
+  xla_ms = matmul_floor.xla_products_milliseconds(products, seconds)
+  torch_ms = matmul_floor.torch_products_milliseconds(products, seconds, str(device))
+  return {'products': len(products),
+          'gflop': round(sum(p.flops for p in products) / 1e9, 4),
+          'convolutions': convolutions,
+          'xla_products_ms': round(xla_ms, 3), 'torch_products_ms': round(torch_ms, 3),
+          'ratio_ceiling': round(1e3 / torch_steps_per_sec / xla_ms, 3)}
+
+
 def _cpu_model() -> str:
   """The CPU's model name from /proc/cpuinfo ('' where there is none, e.g. macOS)."""
   try:
@@ -192,7 +223,7 @@ def main(argv):
   rows = int(config.batch_size) * int(config.loss.n_critic)
   # One synthetic batch in [-1, 1], the same for both (step_speed's recipe).
   x = np.random.default_rng(0).uniform(-1, 1, (rows, *shape)).astype(np.float32)
-  run_jax, compile_s = _gan_jax_runner(config, shape, x)
+  run_jax, compile_s, products, convolutions = _gan_jax_runner(config, shape, x)
   device = _torch_device()
   run_torch, _ = _torch_runner(config, port, shape, x, device)
 
@@ -208,6 +239,7 @@ def main(argv):
 
   medians = {name: statistics.median(rates) for name, rates in windows.items()}
   ratio = medians['gan_jax'] / medians['torch']
+  floor = _matmul_floor(products, convolutions, medians['torch'], device)
   config_name = _config_name(config_flags.get_config_filename(FLAGS['config']))
   machine = {'processor': platform.processor(), 'cpu_model': _cpu_model(),
              'cpu_count': os.cpu_count(), 'jax_device': jax.devices()[0].device_kind,
@@ -216,7 +248,7 @@ def main(argv):
   row = (f"| `{config_name}` | {'x'.join(map(str, shape))} | {config.batch_size} "
          f"| {medians['gan_jax']:.2f} | {medians['torch']:.2f} "
          f"| {medians['gan_jax'] * rows:,.0f} | {medians['torch'] * rows:,.0f} "
-         f"| {ratio:.2f}x |")
+         f"| {ratio:.2f}x | {floor['ratio_ceiling']:.2f}x |")
   print(json.dumps({
       'config': config_name, 'model': config.model.name,
       'latent_dim': config.model.latent_dim, 'pack': config.stabilize.pack,
@@ -235,13 +267,14 @@ def main(argv):
       'gan_jax_windows': [round(r, 3) for r in windows['gan_jax']],
       'torch_windows': [round(r, 3) for r in windows['torch']],
       'gan_jax_compile_s': round(compile_s, 2),
+      'matmul_floor': floor,
       'torch_threads': torch.get_num_threads(), 'torch_version': torch.__version__,
       'jax_version': jax.__version__, 'jax_platform': jax.devices()[0].platform,
       'machine': machine, 'markdown_row': row,
   }))
   print('| config | data | batch | gan_jax steps/s | torch steps/s | gan_jax examples/s '
-        '| torch examples/s | gan_jax / torch |')
-  print('|---|---|---|---|---|---|---|---|')
+        '| torch examples/s | gan_jax / torch | ceiling with XLA\'s products |')
+  print('|---|---|---|---|---|---|---|---|---|')
   print(row)
 
 

@@ -4,13 +4,11 @@ SNGAN ResNet in torch, and the torch step that trains them.
 Skipped where torch (the `bench` extra) is not installed.
 """
 
-import importlib.util
-import pathlib
-
 import jax
 import numpy as np
 import pytest
 
+from by_path import load_benchmark
 from gan_jax import models as models_lib
 from gan_jax import optim
 from gan_jax import packing
@@ -23,23 +21,13 @@ from tiny_configs import tiny_config
 
 torch = pytest.importorskip('torch')
 
-_BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / 'benchmarks'
 # 8x8 images: two stride-2 layers per player, as for MNIST (28x28), at a tiny size.
 SHAPES = [(8, 8, 1), (8, 8, 3)]
 POINTS = (2,)
 
-
-def _load(name: str):
-  """benchmarks/<name>.py as a module (the folder is not a package)."""
-  spec = importlib.util.spec_from_file_location(name, _BENCHMARKS / f'{name}.py')
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
-torch_dcgan = _load('torch_dcgan')
-torch_mlp = _load('torch_mlp')
-torch_resnet = _load('torch_resnet')
+torch_dcgan = load_benchmark('torch_dcgan')
+torch_mlp = load_benchmark('torch_mlp')
+torch_resnet = load_benchmark('torch_resnet')
 
 
 @pytest.fixture(autouse=True)

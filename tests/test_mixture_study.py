@@ -1,23 +1,13 @@
 """The mode-coverage study's configs: rows, modifiers and the best-recipe files."""
 
-import importlib.util
-import pathlib
-
 import pytest
 
+from by_path import EXPERIMENTS
+from by_path import load_module
 from gan_jax import validation
 
-EXPERIMENTS = pathlib.Path(__file__).resolve().parent.parent / 'experiments'
 
-
-def _load(name: str):
-  spec = importlib.util.spec_from_file_location(name, EXPERIMENTS / f'{name}.py')
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
-study = _load('mixture_study')
+study = load_module(EXPERIMENTS / 'mixture_study.py')
 
 
 def test_modifiers_set_their_fields_on_top_of_the_method():
@@ -42,6 +32,6 @@ def test_unknown_modifiers_are_named_with_the_known_ones(modifier):
 
 @pytest.mark.parametrize('name, dataset', [('ring_best', 'ring'), ('grid_best', 'grid')])
 def test_best_recipes_are_valid_study_rows(name, dataset):
-  config = _load(name).get_config()
+  config = load_module(EXPERIMENTS / f'{name}.py').get_config()
   assert config.data.name == dataset
   validation.validate_config(config)

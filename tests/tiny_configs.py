@@ -1,11 +1,8 @@
 """Tiny variants of configs, so tests compile and run in seconds on a CPU."""
 
-import importlib.util
-import pathlib
-
+from by_path import EXPERIMENTS  # noqa: F401  (re-exported for the tests)
+from by_path import load_module
 from gan_jax.default_config import get_base_config
-
-EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / 'experiments'
 
 
 def shrink(config, num_steps: int = 2):
@@ -45,7 +42,4 @@ def tiny_config(**fields):
 
 def load_experiment(path):
   """The ConfigDict of an experiment file, as `--config=<path>` would load it."""
-  spec = importlib.util.spec_from_file_location(pathlib.Path(path).stem, path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return load_module(path).get_config()

@@ -1,0 +1,88 @@
+"""benchmarks/matmul_floor.py: listing a step's matrix products, and timing them alone."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from by_path import load_benchmark
+from gan_jax import parallel
+from gan_jax import state as state_lib
+from gan_jax import step as step_lib
+from tiny_configs import tiny_config
+
+matmul_floor = load_benchmark('matmul_floor')
+
+
+def test_forward_and_backward_products_are_listed_with_their_flops():
+  x, w = jnp.ones((5, 3)), jnp.ones((3, 4))
+  # d/dw sum(tanh(x @ w)) = x^T @ (1 - tanh^2): the forward product and one backward one
+  # (no gradient for x is asked, so none is formed).
+  products = matmul_floor.step_products(jax.grad(lambda w: jnp.sum(jnp.tanh(x @ w))), w)
+  assert len(products) == 2
+  assert {(p.lhs_shape, p.rhs_shape) for p in products} == {((5, 3), (3, 4)), ((5, 4), (5, 3))}
+  assert [p.flops for p in products] == [2 * 5 * 3 * 4] * 2
+
+
+def test_scan_bodies_count_once_per_iteration():
+  def body(h, _):
+    return jnp.tanh(h @ jnp.eye(6)), None
+
+  products = matmul_floor.step_products(lambda h: jax.lax.scan(body, h, None, length=7)[0],
+                                        jnp.ones((2, 6)))
+  assert len(products) == 7
+  assert sum(p.flops for p in products) == 7 * 2 * 2 * 6 * 6
+
+
+def test_batched_products_count_the_batch_once():
+  a, b = jnp.ones((4, 2, 3)), jnp.ones((4, 3, 5))
+  (product,) = matmul_floor.step_products(lambda a, b: jnp.einsum('bij,bjk->bik', a, b), a, b)
+  assert product.flops == 2 * 4 * 2 * 3 * 5  # Checked against np.einsum's count below.
+  assert product.flops == 2 * np.einsum('bij,bjk->bik', np.ones((4, 2, 3)),
+                                        np.ones((4, 3, 5))).size * 3
+
+
+def test_convolutions_are_counted_not_listed():
+  def conv(x, k):
+    return jax.lax.conv_general_dilated(x, k, (1, 1), 'SAME',
+                                        dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+
+  args = jnp.ones((1, 4, 4, 2)), jnp.ones((3, 3, 2, 2))
+  assert matmul_floor.step_products(conv, *args) == []
+  assert matmul_floor.count_convolutions(conv, *args) == 1
+
+
+def test_mlp_train_step_products_match_a_hand_count():
+  # G: z 8 -> 16 -> 2; D: 2 -> 16 -> 1 (the tiny MLP); batch 16; one D and one G update.
+  config = tiny_config(**{'model.name': 'mlp', 'data.name': 'ring'})
+  config.model.hidden_dims = (16,)
+  mesh = parallel.make_mesh()
+  state = state_lib.create_state(config, (2,), mesh)
+  x = np.zeros((config.batch_size, 2), np.float32)
+  batch = parallel.global_batch({'x': x, 'y': np.zeros((16,), np.int32)}, mesh)
+  products = matmul_floor.step_products(step_lib.make_train_step(config, mesh, (2,)),
+                                        state, batch)
+  g_fwd = 16 * (8 * 16 + 16 * 2)  # multiply-adds of one generator pass of the batch
+  d_fwd = 16 * (2 * 16 + 16 * 1)
+  # D update: G forward, D forward on real and fake, D backward for its weights (each
+  # layer's weight product, plus the hidden layer's input gradient: the first layer
+  # needs no input gradient). G update: G forward, D forward, D backward for the
+  # input (both layers), G backward (weights of both layers, input gradient of its
+  # second layer only).
+  d_update = g_fwd + 2 * d_fwd + 2 * (d_fwd + 16 * 16 * 1)
+  g_update = g_fwd + d_fwd + d_fwd + g_fwd + 16 * 16 * 2
+  assert sum(p.flops for p in products) == 2 * (d_update + g_update)
+
+
+def test_products_are_timed_as_one_program():
+  products = matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((8, 8)), jnp.ones((8, 8)))
+  assert 0 < matmul_floor.xla_products_milliseconds(products, seconds=0.05) < 1e3
+  assert matmul_floor.xla_products_milliseconds([], seconds=0.05) == 0.0
+
+
+def test_torch_times_the_same_products_batched_or_not():
+  pytest.importorskip('torch')
+  products = (matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((8, 4)), jnp.ones((4, 2)))
+              + matmul_floor.step_products(lambda a, b: jnp.einsum('bij,bkj->bik', a, b),
+                                           jnp.ones((3, 2, 5)), jnp.ones((3, 4, 5))))
+  assert 0 < matmul_floor.torch_products_milliseconds(products, seconds=0.05) < 1e3
