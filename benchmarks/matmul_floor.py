@@ -120,16 +120,20 @@ def xla_products_milliseconds(products: list[Product], seconds: float = 2.0) -> 
 
 def torch_products_milliseconds(products: list[Product], seconds: float = 2.0,
                                 device: str = 'cpu') -> float:
-  """Wall time of the same products in eager torch (`torch.tensordot`, or a batched
-  `torch.matmul` where there are batch dimensions), on `device`."""
+  """Wall time of the same products in eager torch, in the same dtypes, on `device`.
+
+  `torch.tensordot` computes each product, or a batched `torch.matmul` where it has batch
+  dimensions.
+  """
   import torch  # pylint: disable=g-import-not-at-top  (the optional `bench` extra)
 
   generator = torch.Generator().manual_seed(0)
   calls = []
   for p in products:
     (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = p.dimension_numbers
-    a = torch.randn(p.lhs_shape, generator=generator).to(device)
-    b = torch.randn(p.rhs_shape, generator=generator).to(device)
+    dtype = getattr(torch, p.dtype.name)  # float32, bfloat16, float16: the same names.
+    a = torch.randn(p.lhs_shape, generator=generator).to(device, dtype)
+    b = torch.randn(p.rhs_shape, generator=generator).to(device, dtype)
     if lhs_batch:
       # Batch dims first, then free, then contracted: (batch, M, K) @ (batch, K, N).
       lhs_free = [i for i in range(a.ndim) if i not in lhs_contract and i not in lhs_batch]

@@ -86,3 +86,7 @@ def test_torch_times_the_same_products_batched_or_not():
               + matmul_floor.step_products(lambda a, b: jnp.einsum('bij,bkj->bik', a, b),
                                            jnp.ones((3, 2, 5)), jnp.ones((3, 4, 5))))
   assert 0 < matmul_floor.torch_products_milliseconds(products, seconds=0.05) < 1e3
+  bf16 = matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((4, 4), jnp.bfloat16),
+                                    jnp.ones((4, 4), jnp.bfloat16))
+  assert bf16[0].dtype == jnp.bfloat16
+  assert 0 < matmul_floor.torch_products_milliseconds(bf16, seconds=0.05) < 1e3
