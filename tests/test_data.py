@@ -273,6 +273,84 @@ def test_idx_reads_real_mnist_test_split(shared_data_dir):
   assert round(float(source.x.mean()), 2) == 33.79
 
 
+def write_idx_folder(folder, gz: bool = True) -> dict:
+  """Tiny train and t10k IDX files under the standard names; returns the arrays."""
+  rng = np.random.default_rng(1)
+  wrap, suffix = (gzip.compress, '.gz') if gz else (bytes, '')
+  arrays = {'train': (rng.integers(0, 256, (6, 3, 3), dtype=np.uint8), np.arange(6) % 4),
+            't10k': (rng.integers(0, 256, (4, 3, 3), dtype=np.uint8), np.array([3, 2, 1, 0]))}
+  folder.mkdir(parents=True, exist_ok=True)
+  for prefix, (images, labels) in arrays.items():
+    (folder / f'{prefix}-images-idx3-ubyte{suffix}').write_bytes(
+        wrap(idx_bytes(2051, images)))
+    (folder / f'{prefix}-labels-idx1-ubyte{suffix}').write_bytes(
+        wrap(idx_bytes(2049, labels)))
+  return arrays
+
+
+@pytest.mark.parametrize('gz', [False, True], ids=['plain', 'gzip'])
+def test_idx_folder_splits_find_their_labels(tmp_path, gz):
+  arrays = write_idx_folder(tmp_path, gz)
+  for split, prefix in (('train', 'train'), ('test', 't10k')):
+    source = data.make_source(data_config(name='idx', path=str(tmp_path), split=split), 0)
+    images, labels = arrays[prefix]
+    assert len(source) == len(images) and source.num_classes == 4
+    np.testing.assert_array_equal(source.x[..., 0], images)
+    np.testing.assert_array_equal(source.y, labels)
+
+
+def test_idx_folder_without_labels_is_unlabelled_unless_labels_path_is_set(tmp_path):
+  arrays = write_idx_folder(tmp_path)
+  (tmp_path / 't10k-labels-idx1-ubyte.gz').unlink()
+  source = data.make_source(data_config(name='idx', path=str(tmp_path), split='test'), 0)
+  assert source.num_classes == 0 and len(source) == 4
+  # An explicit labels_path stands in for the folder's own labels file.
+  labels = tmp_path / 'other-labels'
+  labels.write_bytes(idx_bytes(2049, np.array([1, 1, 0, 0])))
+  source = data.make_source(data_config(name='idx', path=str(tmp_path), split='test',
+                                        labels_path=str(labels)), 0)
+  np.testing.assert_array_equal(source.y, [1, 1, 0, 0])
+  np.testing.assert_array_equal(source.x[..., 0], arrays['t10k'][0])
+
+
+def test_idx_folder_errors_name_the_fields(tmp_path):
+  write_idx_folder(tmp_path)
+  with pytest.raises(ValueError, match=r"config.data.split='validation'.*train, test"):
+    data.make_source(data_config(name='idx', path=str(tmp_path), split='validation'), 0)
+  empty = tmp_path / 'empty'
+  empty.mkdir()
+  with pytest.raises(FileNotFoundError,
+                     match=r'empty \(config.data.path\) is a folder.*train-images-idx3-ubyte'):
+    data.make_source(data_config(name='idx', path=str(empty), split='train'), 0)
+
+
+def test_idx_with_empty_path_reads_the_debian_folder(tmp_path, monkeypatch):
+  folder = tmp_path / 'fashion-mnist'
+  monkeypatch.setattr(sources, 'DEFAULT_IDX_FOLDER', folder)
+  # Nothing installed: the error names the folder it looked in and the field to set.
+  with pytest.raises(FileNotFoundError,
+                     match=r'config.data.path is empty.*fashion-mnist.*dataset-fashion-mnist'):
+    data.make_source(data_config(name='idx', path='', split='train'), 0)
+  arrays = write_idx_folder(folder)
+  source = data.make_source(data_config(name='idx', path='', split='test'), 0)
+  np.testing.assert_array_equal(source.y, arrays['t10k'][1])
+
+
+def test_idx_default_folder_is_where_debian_installs_fashion_mnist():
+  assert str(sources.DEFAULT_IDX_FOLDER) == '/usr/share/datasets/fashion-mnist'
+
+
+def test_idx_reads_real_fashion_mnist_splits(shared_data_dir):
+  fashion = shared_data_dir / 'fashion-mnist'
+  if not fashion.is_dir():
+    pytest.skip(f'{fashion} not present')
+  for split, size, mean in (('train', 60_000, 72.94), ('test', 10_000, 73.15)):
+    source = data.make_source(data_config(name='idx', path=str(fashion), split=split), 0)
+    assert len(source) == size and source.element_shape == (28, 28, 1)
+    assert np.bincount(source.y).tolist() == [size // 10] * 10
+    assert round(float(source.x.mean()), 2) == mean
+
+
 # ---------------------------------------------------------------------------------------
 # folder.
 

@@ -394,19 +394,70 @@ def _read_idx(path: pathlib.Path, magic: int) -> np.ndarray:
   return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
 
 
-def idx_source(data_config, seed: int) -> ArraySource:
-  """MNIST-format IDX images at `data.path`, labels at `data.labels_path` if set.
+# Where Debian and Ubuntu's `dataset-fashion-mnist` package installs Fashion-MNIST's
+# four IDX files: the idx source's folder when config.data.path is empty.
+DEFAULT_IDX_FOLDER = pathlib.Path('/usr/share/datasets/fashion-mnist')
 
-  Either file may be gzip-compressed (detected from its first bytes, not its name).
+# config.data.split -> the prefix of the MNIST/Fashion-MNIST file names of that split.
+IDX_SPLITS = {'train': 'train', 'test': 't10k'}
+
+
+def _idx_file(folder: pathlib.Path, stem: str) -> pathlib.Path | None:
+  """`folder/stem`, plain or with `.gz`, whichever exists (plain first), else None."""
+  for name in (stem, stem + '.gz'):
+    if (folder / name).is_file():
+      return folder / name
+  return None
+
+
+def _idx_split_files(folder: pathlib.Path, split: str, default_folder: bool
+                     ) -> tuple[pathlib.Path, pathlib.Path | None]:
+  """(images, labels or None) of split `split` in an MNIST-format folder."""
+  if split not in IDX_SPLITS:
+    raise ValueError(f'config.data.split={split!r} is not a split of the IDX folder '
+                     f'{folder}; known: {", ".join(IDX_SPLITS)} (test reads the t10k files).')
+  prefix = IDX_SPLITS[split]
+  images_stem, labels_stem = f'{prefix}-images-idx3-ubyte', f'{prefix}-labels-idx1-ubyte'
+  images = _idx_file(folder, images_stem)
+  if images is None:
+    where = (f'config.data.path is empty, so the idx source looked in {folder}, where '
+             f"Debian/Ubuntu's dataset-fashion-mnist package installs Fashion-MNIST"
+             if default_folder else f'{folder} (config.data.path) is a folder')
+    raise FileNotFoundError(
+        f'{where}, but it holds no {images_stem}[.gz] (split {split!r}, '
+        f'config.data.split). Set config.data.path to an IDX image file or to a folder of '
+        f'the standard MNIST/Fashion-MNIST files ({", ".join(IDX_SPLITS.values())}'
+        f'-images-idx3-ubyte[.gz] and -labels-idx1-ubyte[.gz]).')
+  return images, _idx_file(folder, labels_stem)
+
+
+def idx_source(data_config, seed: int) -> ArraySource:
+  """MNIST-format IDX images and labels: from one file, or one split of a folder.
+
+  `data.path` is either an IDX image file, with labels from the IDX file
+  `data.labels_path` when that is set, or a folder of the standard MNIST/Fashion-MNIST
+  file names (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...), of which
+  `data.split` picks 'train' or 'test' (t10k); a folder's labels are found by name
+  (`data.labels_path`, when set, takes their place) and the split is unlabelled when
+  its labels file is missing. An empty `data.path` reads the folder DEFAULT_IDX_FOLDER,
+  where Debian/Ubuntu's dataset-fashion-mnist package puts Fashion-MNIST. Any file may
+  be gzip-compressed (detected from its first bytes, not its name).
   """
   del seed
-  path = _require_path(data_config)
+  labels_path = None
+  if not data_config.path:
+    path, labels_path = _idx_split_files(DEFAULT_IDX_FOLDER, data_config.split, True)
+  else:
+    path = _require_path(data_config)
+    if path.is_dir():
+      path, labels_path = _idx_split_files(path, data_config.split, False)
   images = _as_images(_read_idx(path, _IDX_IMAGES_MAGIC), str(path))
   if len(images) == 0:
     raise ValueError(f'{path}: the IDX file holds no images.')
-  if not data_config.labels_path:
+  if data_config.labels_path:
+    labels_path = _require_path(data_config, 'labels_path')
+  if labels_path is None:
     return ArraySource(images)
-  labels_path = _require_path(data_config, 'labels_path')
   labels = _read_idx(labels_path, _IDX_LABELS_MAGIC)
   if len(labels) != len(images):
     raise ValueError(f'{labels_path} holds {len(labels)} labels, but {path} holds '
