@@ -61,7 +61,17 @@ def data_shape_of(config) -> tuple:
   return tuple(int(d) for d in pipeline.element_shape)
 
 
-def _flops_per_step(config, mesh, shape, state, batch, compiled, per_call: int) -> float:
+def num_classes_of(config) -> int:
+  """The data's number of classes (0 when unlabelled), without a TFDS dataset's files."""
+  if config.data.name == 'tfds':
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+    label = tfds.builder(config.data.tfds_name).info.features.get('label')
+    return int(getattr(label, 'num_classes', 0) or 0)
+  return int(data.make_source(config.data, config.seed).num_classes)
+
+
+def _flops_per_step(config, mesh, shape, state, batch, compiled, per_call: int,
+                    num_classes: int) -> float:
   """XLA's cost analysis of ONE step (it counts a scan's body once, not per iteration).
 
   `compiled` is the timed program; with K > 1 steps per call a single step is compiled
@@ -69,7 +79,8 @@ def _flops_per_step(config, mesh, shape, state, batch, compiled, per_call: int) 
   """
   if per_call > 1:
     batch = None if batch is None else jax.tree.map(lambda x: x[0], batch)
-    compiled = step_lib.make_train_step(config, mesh, shape).lower(state, batch).compile()
+    compiled = step_lib.make_train_step(config, mesh, shape, num_classes=num_classes).lower(
+        state, batch).compile()
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   return float(cost.get('flops', float('nan'))) if cost else float('nan')
@@ -105,6 +116,7 @@ def main(argv):
   config = _CONFIG.value
   mesh = parallel.make_mesh()
   shape = data_shape_of(config)
+  num_classes = num_classes_of(config)
   rng = np.random.default_rng(0)
   rows = config.batch_size * config.loss.n_critic
   per_call = int(config.steps_per_call)
@@ -114,14 +126,16 @@ def main(argv):
   else:
     batch = parallel.global_batch(
         {'x': rng.uniform(-1, 1, (*lead, rows, *shape)).astype(np.float32),
-         'y': np.zeros((*lead, rows), np.int32)}, mesh, stacked=per_call > 1)
-  state = state_lib.create_state(config, shape, mesh)
-  train_step = step_lib.make_train_step(config, mesh, shape, per_call)
+         'y': rng.integers(0, max(num_classes, 1), (*lead, rows)).astype(np.int32)},
+        mesh, stacked=per_call > 1)
+  state = state_lib.create_state(config, shape, mesh, num_classes)
+  train_step = step_lib.make_train_step(config, mesh, shape, per_call, num_classes)
 
   start = time.perf_counter()
   compiled = train_step.lower(state, batch).compile()
   compile_s = time.perf_counter() - start
-  flops_per_step = _flops_per_step(config, mesh, shape, state, batch, compiled, per_call)
+  flops_per_step = _flops_per_step(config, mesh, shape, state, batch, compiled, per_call,
+                                   num_classes)
 
   for _ in range(_WARMUP.value):
     state, metrics = compiled(state, batch)
@@ -143,6 +157,7 @@ def main(argv):
 
   print(json.dumps({
       'config': config.data.tfds_name or config.data.name, 'model': config.model.name,
+      'game': config.game.name,
       'data_shape': list(shape), 'batch_size': config.batch_size,
       'n_critic': config.loss.n_critic, 'steps_per_call': per_call,
       'devices': jax.device_count(),

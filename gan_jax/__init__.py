@@ -4,14 +4,16 @@ The entry points a researcher reaches for first:
   - `train_and_evaluate(config, workdir)`: train from a config (see `experiments/`).
   - `make_train_step`, `make_sample_fn`, `create_state`: the jitted pieces, for notebooks.
   - `load_run(workdir)`: restore a trained run and `.sample()` from it.
+  - `GAMES`, `make_game`: the GAN families (`config.game.name`), see `gan_jax/games/`.
 """
 
+from gan_jax.games import GAMES, Game, make_game
 from gan_jax.run import Run, load_run
-from gan_jax.state import GANState, create_state
+from gan_jax.state import GameState, GANState, create_state
 from gan_jax.step import make_sample_fn, make_train_step
 
-__all__ = ['GANState', 'Run', 'create_state', 'load_run', 'make_sample_fn',
-           'make_train_step', 'train_and_evaluate']
+__all__ = ['GAMES', 'GANState', 'Game', 'GameState', 'Run', 'create_state', 'load_run',
+           'make_game', 'make_sample_fn', 'make_train_step', 'train_and_evaluate']
 
 
 def train_and_evaluate(config, workdir):

@@ -11,6 +11,7 @@ import ml_collections
 import orbax.checkpoint as ocp
 
 from gan_jax import default_config
+from gan_jax.state import STATE_FORMAT
 
 STATE, DATA, CONFIG, META = 'state', 'data', 'config', 'meta'
 
@@ -25,6 +26,22 @@ def config_from_dict(saved: dict) -> ml_collections.ConfigDict:
   with config.unlocked():
     config.update(saved)
   return config
+
+
+# The state format of checkpoints whose meta does not record one: those written before
+# games (fixed g_*/d_* fields).
+FIRST_STATE_FORMAT = 1
+
+
+def check_state_format(meta: dict, path: str) -> None:
+  """A ValueError naming the checkpoint at `path` if its state format is not today's."""
+  found = int(meta.get('state_format', FIRST_STATE_FORMAT))
+  if found != STATE_FORMAT:
+    raise ValueError(
+        f'{path} holds a state of format {found}, and this gan_jax reads format '
+        f'{STATE_FORMAT}. Format 1 is the fixed g_/d_ state of gan_jax before games '
+        f'(commit be8e2a0 and earlier); load it with that version, or train the run '
+        f'again.')
 
 
 class Checkpointer:
@@ -66,7 +83,13 @@ class Checkpointer:
 
   def restore(self, step: int, abstract_state) -> tuple:
     """(state, data_state, config, meta) of checkpoint `step`, the state laid out as
-    `abstract_state` (a tree of ShapeDtypeStructs with shardings)."""
+    `abstract_state` (a tree of ShapeDtypeStructs with shardings).
+
+    A checkpoint of another state format (see `state.STATE_FORMAT`) is a ValueError
+    that names it, before any array is read.
+    """
+    _, meta = self.restore_metadata(step)
+    check_state_format(meta, self.path(step))
     try:
       restored = self._manager.restore(step, args=ocp.args.Composite(**{
           STATE: ocp.args.StandardRestore(abstract_state),

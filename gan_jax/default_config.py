@@ -25,6 +25,18 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.compilation_cache = True  # JAX's persistent compilation cache in $GAN_JAX_CACHE/xla (~/.cache/gan_jax/xla).
   config.steps_per_call = 1  # Train steps per jitted call (a lax.scan); the loop falls back to 1 near log points.
 
+  # The GAN family (see gan_jax/games/); a game's own fields live under its name.
+  config.game = ml_collections.ConfigDict()
+  config.game.name = 'unconditional'  # unconditional | conditional.
+  config.game.conditional = ml_collections.ConfigDict()
+  config.game.conditional.g_conditioning = 'cbn'  # cbn (conditional BatchNorm) | concat (label embedding joined to z; mlp) | cbn+concat.
+  config.game.conditional.d_conditioning = 'projection'  # projection (Miyato & Koyama 2018) | acgan (auxiliary classifier, Odena et al. 2017).
+  config.game.conditional.embed_dim = 0  # concat: size of G's label embedding (0 = num_classes).
+  config.game.conditional.fake_labels = 'uniform'  # uniform | data (the real batch's labels: the data's class frequencies).
+  config.game.conditional.acgan_d_weight = 1.0  # acgan: weight of the class loss on real examples in D's loss.
+  config.game.conditional.acgan_g_weight = 1.0  # acgan: weight of the class loss on fakes in G's loss.
+  config.game.conditional.acgan_d_on_fakes = False  # acgan: D's class loss also on fakes (Odena et al.'s original).
+
   config.data = ml_collections.ConfigDict()
   config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder.
   config.data.split = 'train'  # Split to train on (tfds; digits uses all 1,797 images).

@@ -39,7 +39,8 @@ def evaluate_run(workdir: str, step: int | None = None, num_samples: int | None 
     raise ValueError(f'The run in {workdir} lists no config.eval.metrics; pass --metrics.')
   evaluator = evaluation.make_evaluator(config)
   results, seconds = evaluator.evaluate(
-      lambda num: evaluation.generate_samples(run.sample_fn, run.state, num, config))
+      lambda num: evaluation.generate_samples(run.sample_fn, run.state, num, config,
+                                             num_classes=run.game.sample_classes))
   report = {'step': run.step, 'metrics': results, 'seconds': seconds,
             'num_samples': config.eval.num_samples, 'extractor': config.eval.extractor,
             'reference_cache': evaluator.cache_path if evaluator.extractor else None}

@@ -67,12 +67,15 @@ def make_evaluator(config, source=None):
                                  extractor=extractor, mixture=mixture)
 
 
-def generate_samples(sample_fn, state, num: int, config, mesh=None) -> np.ndarray:
+def generate_samples(sample_fn, state, num: int, config, mesh=None,
+                     num_classes: int = 0) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
   """`num` samples of `sample_fn(state, z)` from the evaluation noise of `config`.
 
   The noise is the same for every call with the same config (seeded from `config.seed`
   and the batch index), so scores of different checkpoints are comparable. Batches are
-  split over `mesh` when they divide evenly.
+  split over `mesh` when they divide evenly. With `num_classes` > 0 (a conditional
+  game) the samples are asked for the classes 0..K-1 in turn and (samples, labels)
+  comes back.
   """
   mesh = parallel.make_mesh() if mesh is None else mesh
   batch = min(int(config.eval.batch_size), num)
@@ -82,5 +85,13 @@ def generate_samples(sample_fn, state, num: int, config, mesh=None) -> np.ndarra
   chunks = []
   for index, start in enumerate(range(0, num, batch)):
     z = jax.random.normal(jax.random.fold_in(key, index), (batch, config.model.latent_dim))
-    chunks.append(sample_fn(state, jax.device_put(z, sharding)))
-  return np.concatenate([np.asarray(c) for c in chunks])[:num]
+    if num_classes:
+      labels = (np.arange(start, start + batch) % num_classes).astype(np.int32)
+      chunks.append(sample_fn(state, jax.device_put(z, sharding),
+                              jax.device_put(labels, sharding)))
+    else:
+      chunks.append(sample_fn(state, jax.device_put(z, sharding)))
+  samples = np.concatenate([np.asarray(c) for c in chunks])[:num]
+  if num_classes:
+    return samples, (np.arange(num) % num_classes).astype(np.int32)
+  return samples

@@ -19,13 +19,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax import data
 from gan_jax import evaluation
 from gan_jax import parallel
 from gan_jax import state as state_lib
 from gan_jax import step as step_lib
 from gan_jax import validation
 from gan_jax.data import on_device
-from gan_jax.state import GANState
+from gan_jax.state import GameState
 
 # Every source that can be drawn on device is a 2-D mixture.
 _POINT_SHAPE = (2,)
@@ -38,18 +39,25 @@ def _check(config) -> None:
                      'config.data.draw_on_device=True (ring or grid with fresh_samples).')
 
 
-def init_states(config, seeds: Sequence[int]) -> GANState:
+def _num_classes(config) -> int:
+  """The mixture's modes, which are its labels (conditional games on 2-D mixtures)."""
+  return len(data.mixture_means(config.data))
+
+
+def init_states(config, seeds: Sequence[int]) -> GameState:
   """The initial states of `seeds`, stacked along a new leading axis."""
   keys = jnp.stack([jax.random.PRNGKey(int(s)) for s in seeds])
-  return jax.jit(jax.vmap(lambda key: state_lib.init_state(config, _POINT_SHAPE, key)))(keys)
+  num_classes = _num_classes(config)
+  return jax.jit(jax.vmap(
+      lambda key: state_lib.init_state(config, _POINT_SHAPE, key, num_classes)))(keys)
 
 
-def seed_state(states: GANState, index: int) -> GANState:
+def seed_state(states: GameState, index: int) -> GameState:
   """The state of the `index`-th seed of stacked `states`."""
   return jax.tree.map(lambda x: x[index], states)
 
 
-def train_seeds(config, seeds: Sequence[int]) -> tuple[GANState, np.ndarray, float]:
+def train_seeds(config, seeds: Sequence[int]) -> tuple[GameState, np.ndarray, float]:
   """Trains `config` for every seed at once.
 
   Returns:
@@ -59,7 +67,7 @@ def train_seeds(config, seeds: Sequence[int]) -> tuple[GANState, np.ndarray, flo
   _check(config)
   start = time.perf_counter()
   states = init_states(config, seeds)
-  step_fn = step_lib.make_train_step_fn(config, _POINT_SHAPE)
+  step_fn = step_lib.make_train_step_fn(config, _POINT_SHAPE, num_classes=_num_classes(config))
 
   def compiled(steps: int):
     multi = step_lib.make_multi_step_fn(step_fn, steps)
@@ -85,13 +93,13 @@ def train_seeds(config, seeds: Sequence[int]) -> tuple[GANState, np.ndarray, flo
   return states, finite, time.perf_counter() - start
 
 
-def evaluate_seeds(config, states: GANState, seeds: Sequence[int]) -> list[tuple[dict, np.ndarray]]:
+def evaluate_seeds(config, states: GameState, seeds: Sequence[int]) -> list[tuple[dict, np.ndarray]]:
   """(`config.eval` results, evaluation samples) of each seed's state.
 
   Seed s is scored exactly as a separate run with `config.seed = s` is at its end: the
   same evaluation noise and the same metrics.
   """
-  sample = step_lib.make_sample_fn(config, _POINT_SHAPE)
+  sample = step_lib.make_sample_fn(config, _POINT_SHAPE, num_classes=_num_classes(config))
   mesh = parallel.make_mesh(jax.devices()[:1])
   outputs = []
   for index, seed in enumerate(seeds):

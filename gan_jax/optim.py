@@ -1,7 +1,7 @@
 """Optimizers by name, with separate learning rates for the two players (TTUR).
 
 `make_optimizer(optim_config, lr, num_train_steps)` builds one optax transform; the
-generator and the discriminator each get their own with `g_lr` and `d_lr`.
+generator side and the discriminator side each get their own with `g_lr` and `d_lr`.
 """
 
 import optax
@@ -52,11 +52,15 @@ def make_optimizer(optim_config, lr: float, num_steps: int,
   raise ValueError(f'config.optim.name={name!r} is unknown; known: {", ".join(OPTIMIZERS)}.')
 
 
-def make_optimizers(config) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
-  """(generator, discriminator) optimizers for a run's config."""
+def make_optimizers(config) -> dict[str, optax.GradientTransformation]:
+  """{'g': generator side's optimizer, 'd': discriminator side's} for a run's config.
+
+  Each side's optimizer updates the {player: params} tree of that side's players
+  (`game.sides`), with `optim.g_lr` or `optim.d_lr` at its peak.
+  """
   steps = int(config.num_train_steps)
   g_tx = make_optimizer(config.optim, config.optim.g_lr, steps)
   # The generator of an unrolled GAN differentiates through the discriminator's updates.
   d_tx = make_optimizer(config.optim, config.optim.d_lr, steps * int(config.loss.n_critic),
                         differentiable=config.stabilize.unroll_steps > 0)
-  return g_tx, d_tx
+  return {'g': g_tx, 'd': d_tx}

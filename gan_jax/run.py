@@ -12,6 +12,7 @@ import ml_collections
 import numpy as np
 
 from gan_jax import checkpoint as checkpoint_lib
+from gan_jax import games
 from gan_jax import parallel
 from gan_jax import state as state_lib
 from gan_jax import step as step_lib
@@ -23,22 +24,52 @@ class Run:
   workdir: str
   step: int
   config: ml_collections.ConfigDict
-  state: state_lib.GANState
+  state: state_lib.GameState
   data_shape: tuple
   meta: dict
 
   def __post_init__(self):
-    # The jitted `sample_fn(state, z)`, for callers that bring their own noise.
-    self.sample_fn = step_lib.make_sample_fn(self.config, self.data_shape)
+    self.num_classes = int(self.meta.get('num_classes', 0))
+    self.game = games.make_game(self.config, self.data_shape, self.num_classes)
+    # The jitted `sample_fn(state, z, labels=None)`, for callers that bring their own noise.
+    self.sample_fn = step_lib.make_sample_fn(self.config, self.data_shape,
+                                             num_classes=self.num_classes)
 
-  def sample(self, num: int, seed: int = 0) -> np.ndarray:
+  @property
+  def is_conditional(self) -> bool:
+    """Whether the run's generator takes class labels."""
+    return self.game.needs_labels
+
+  def sample(self, num: int, seed: int = 0, labels=None) -> np.ndarray:
     """`num` samples from the EMA generator (the raw one when EMA is off), in data space.
 
     Images come back NHWC in [-1, 1], 2-D points as (num, 2); the same seed gives the
-    same samples.
+    same samples. A conditional run takes `labels`, ints of shape (num,) in
+    [0, num_classes); None cycles through the classes (0, 1, ..., K-1, 0, ...).
     """
     z = jax.random.normal(jax.random.PRNGKey(seed), (num, self.config.model.latent_dim))
-    return np.asarray(self.sample_fn(self.state, z))
+    if not self.is_conditional:
+      if labels is not None:
+        raise ValueError(f'This run ({self.workdir}) plays config.game.name='
+                         f'{self.config.game.name!r}, whose generator takes no labels; '
+                         'call sample() without labels.')
+      return np.asarray(self.sample_fn(self.state, z))
+    labels = class_labels(num, self.num_classes, labels)
+    return np.asarray(self.sample_fn(self.state, z, labels))
+
+
+def class_labels(num: int, num_classes: int, labels=None) -> np.ndarray:
+  """`labels` checked as int32 (num,) in [0, num_classes), or 0..K-1 cycled when None."""
+  if labels is None:
+    return np.arange(num, dtype=np.int32) % num_classes
+  labels = np.asarray(labels)
+  if labels.shape != (num,) or not np.issubdtype(labels.dtype, np.integer):
+    raise ValueError(f'labels must be integers of shape ({num},), got {labels.dtype} '
+                     f'{labels.shape}.')
+  if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    raise ValueError(f'labels must be in [0, {num_classes}): the run has {num_classes} '
+                     f'classes; got values from {labels.min()} to {labels.max()}.')
+  return labels.astype(np.int32)
 
 
 def load_run(workdir: str, step: int | None = None) -> Run:
@@ -59,7 +90,7 @@ def load_run(workdir: str, step: int | None = None) -> Run:
     data_shape = tuple(meta['data_shape'])
     mesh = parallel.make_mesh()
     state, _, _, _ = checkpointer.restore(
-        step, state_lib.abstract_state(config, data_shape, mesh))
+        step, state_lib.abstract_state(config, data_shape, mesh, int(meta.get('num_classes', 0))))
   finally:
     checkpointer.close()
   return Run(workdir=workdir, step=step, config=config, state=state,

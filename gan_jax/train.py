@@ -19,18 +19,21 @@ from gan_jax import cache
 from gan_jax import checkpoint as checkpoint_lib
 from gan_jax import data
 from gan_jax import evaluation
+from gan_jax import events as events_lib
+from gan_jax import games
 from gan_jax import parallel
 from gan_jax import state as state_lib
 from gan_jax import step as step_lib
 from gan_jax import validation
 from gan_jax import writers
 from gan_jax.data import on_device
+from gan_jax.preview import Preview
 
 # Losses whose non-finite value stops a run.
 _WATCHED = ('d_loss', 'g_loss')
 
 
-class _MetricWindow:
+class MetricWindow:
   """Host-side running means of the step metrics between two log points."""
 
   def __init__(self):
@@ -50,19 +53,8 @@ class _MetricWindow:
     return means
 
 
-def fixed_noise(config, num: int) -> jax.Array:
-  """The noise behind every sample grid of a run: the same at every step and after resume."""
-  key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)
-  return jax.random.normal(key, (num, config.model.latent_dim))
-
-
-def _reference_points(source, max_points: int = 2000) -> np.ndarray:
-  """Real 2-D points drawn under the samples in scatter plots."""
-  count = min(len(source), max_points)
-  return np.stack([np.asarray(source[i]['x']) for i in range(count)])
-
-
-def _divergence_error(step: int, name: str, value: float, checkpointer) -> FloatingPointError:
+def divergence_error(step: int, name: str, value: float, checkpointer) -> FloatingPointError:
+  """The error that stops a run whose loss `name` is `value` (non-finite) at `step`."""
   last = checkpointer.latest_step()
   where = (f'the last good checkpoint is step {last} at {checkpointer.path(last)}'
            if last is not None else 'no checkpoint had been written yet')
@@ -71,10 +63,64 @@ def _divergence_error(step: int, name: str, value: float, checkpointer) -> Float
       f'rates, add a regulariser, or check the data for non-finite values.')
 
 
-def train_and_evaluate(config, workdir: str):
-  """Trains the GAN described by `config`, writing everything to `workdir`.
+class BestCheckpoint:
+  """Evaluates a state, logs the results, and keeps the best one in `workdir/best`."""
 
-  Returns the final GANState (replicated over all devices).
+  def __init__(self, config, evaluator, generate, workdir: str):
+    self.evaluator, self.generate = evaluator, generate
+    self.key = evaluation.evaluator_lib.primary_key(config.eval)
+    self.checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'best'), keep=1)
+    latest = self.checkpointer.latest_step()
+    self.value = (None if latest is None
+                  else self.checkpointer.restore_metadata(latest)[1].get('best_value'))
+
+  def evaluate(self, step: int, state, save_best) -> dict:
+    """Scores `state`; calls `save_best(checkpointer, meta_update)` when it beats the best."""
+    results, seconds = self.evaluator.evaluate(lambda num: self.generate(state, num))
+    if evaluation.evaluator_lib.is_improvement(self.key, results[self.key], self.value):
+      self.value = float(results[self.key])
+      save_best(self.checkpointer, {'best_key': self.key, 'best_value': self.value})
+    return {**{f'eval/{k}': v for k, v in results.items()},
+            **{f'eval_seconds/{k}': v for k, v in seconds.items()}}
+
+  def close(self) -> None:
+    self.checkpointer.close()
+
+
+class _Input:
+  """The batches of the next call: from the host pipeline, or None when drawn on device."""
+
+  def __init__(self, pipeline, mesh, on_device_data: bool):
+    self.pipeline, self.mesh, self.on_device_data = pipeline, mesh, on_device_data
+
+  def next(self, count: int):
+    if self.on_device_data:
+      return None
+    if count == 1:
+      return parallel.global_batch(next(self.pipeline), self.mesh)
+    local = [next(self.pipeline) for _ in range(count)]
+    return parallel.global_batch({k: np.stack([b[k] for b in local]) for k in local[0]},
+                                 self.mesh, stacked=True)
+
+
+def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipeline):
+  """(state, start step): from the latest checkpoint (the pipeline moved to its position)."""
+  start_step = checkpointer.latest_step()
+  if start_step is None:
+    return state_lib.create_state(config, data_shape, mesh, num_classes), 0
+  state, data_state, _, saved_meta = checkpointer.restore(
+      start_step, state_lib.abstract_state(config, data_shape, mesh, num_classes))
+  if list(saved_meta['data_shape']) != list(data_shape):
+    raise ValueError(f'{checkpointer.path(start_step)} holds a model for data of shape '
+                     f'{saved_meta["data_shape"]}, but the config gives {list(data_shape)}.')
+  pipeline.set_state(data_state)
+  return state, start_step
+
+
+def train_and_evaluate(config, workdir: str):
+  """Trains the game described by `config`, writing everything to `workdir`.
+
+  Returns the final GameState (replicated over all devices).
   """
   validation.validate_config(config)
   if config.compilation_cache:
@@ -85,78 +131,41 @@ def train_and_evaluate(config, workdir: str):
   parallel.check_batch_size(config.batch_size, mesh)
 
   source = data.make_source(config.data, config.seed)
+  num_classes = int(source.num_classes)
+  validation.check_game(config, num_classes)
   # Each step consumes n_critic batches: one per discriminator update.
   local_batch = config.batch_size * config.loss.n_critic // jax.process_count()
   pipeline = data.make_pipeline(source, config.data, local_batch, config.seed,
                                 shard_index=jax.process_index(),
                                 shard_count=jax.process_count())
   data_shape = tuple(int(d) for d in pipeline.element_shape)
-  meta = {'data_shape': list(data_shape), 'num_classes': int(source.num_classes),
-          'is_image': bool(source.is_image)}
-
+  meta = {'data_shape': list(data_shape), 'num_classes': num_classes,
+          'is_image': bool(source.is_image), 'state_format': state_lib.STATE_FORMAT}
   checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'checkpoints'),
                                              keep=config.keep_checkpoints)
-  start_step = checkpointer.latest_step()
-  if start_step is None:
-    start_step = 0
-    state = state_lib.create_state(config, data_shape, mesh)
-  else:
-    state, data_state, _, saved_meta = checkpointer.restore(
-        start_step, state_lib.abstract_state(config, data_shape, mesh))
-    if list(saved_meta['data_shape']) != list(data_shape):
-      raise ValueError(f'{checkpointer.path(start_step)} holds a model for data of shape '
-                       f'{saved_meta["data_shape"]}, but the config gives {list(data_shape)}.')
-    pipeline.set_state(data_state)
+  state, start_step = _restore_or_create(config, checkpointer, data_shape, mesh, num_classes,
+                                         pipeline)
 
-  train_step = step_lib.make_train_step(config, mesh, data_shape)
-  steps_per_call = int(config.steps_per_call)
-  multi_step = (step_lib.make_train_step(config, mesh, data_shape, steps_per_call)
-                if steps_per_call > 1 else None)
+  steps = {1: step_lib.make_train_step(config, mesh, data_shape, num_classes=num_classes)}
+  if config.steps_per_call > 1:
+    steps[config.steps_per_call] = step_lib.make_train_step(
+        config, mesh, data_shape, config.steps_per_call, num_classes)
   # With data.draw_on_device the step draws its own batches; the host pipeline idles.
-  device_data = on_device.make_device_sampler(config.data) is not None
-  sample = step_lib.make_sample_fn(config, data_shape)
-  noise = jax.device_put(fixed_noise(config, config.num_grid_samples), parallel.replicated(mesh))
-  is_points = not source.is_image
-  real_points = _reference_points(source) if is_points and is_writer else None
-  means = (data.mixture_means(config.data)
-           if config.data.name in ('ring', 'grid') else None)
-
-  def write_samples(step: int) -> None:
-    samples = np.asarray(jax.device_get(sample(state, noise)))
-    if not is_writer:
-      return
-    path = os.path.join(workdir, 'samples', f'step_{step:07d}.png')
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if is_points:
-      picture = writers.save_scatter_plot(path, samples, real=real_points, means=means)
-    else:
-      picture = writers.save_image_grid(samples, path)
-    metric_writer.write_image(step, 'samples', picture)
-
+  inputs = _Input(pipeline, mesh, on_device.make_device_sampler(config.data) is not None)
+  game = games.make_game(config, data_shape, num_classes)
+  sample_fn = step_lib.make_sample_fn(config, data_shape, num_classes=num_classes)
+  preview = Preview(config, game, sample_fn, source, mesh, workdir, enabled=is_writer)
   evaluator = evaluation.make_evaluator(config, source)
-  best_checkpointer = best_key = best_value = None
+  best = None
   if evaluator is not None:
-    best_key = evaluation.evaluator_lib.primary_key(config.eval)
-    best_checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'best'), keep=1)
-    if best_checkpointer.latest_step() is not None:
-      best_value = best_checkpointer.restore_metadata(best_checkpointer.latest_step())[1].get(
-          'best_value')
-
-  def evaluate(step: int) -> None:
-    nonlocal best_value
-    results, seconds = evaluator.evaluate(
-        lambda num: evaluation.generate_samples(sample, state, num, config, mesh))
-    metric_writer.write_scalars(step, {**{f'eval/{k}': v for k, v in results.items()},
-                                       **{f'eval_seconds/{k}': v for k, v in seconds.items()}})
-    tqdm.tqdm.write(f'step {step}: ' + ', '.join(f'{k}={v:.4g}' for k, v in results.items()))
-    if evaluation.evaluator_lib.is_improvement(best_key, results[best_key], best_value):
-      best_value = float(results[best_key])
-      best_checkpointer.save(step, state, pipeline.get_state(), config,
-                             dict(meta, best_key=best_key, best_value=best_value))
+    best = BestCheckpoint(
+        config, evaluator, workdir=workdir,
+        generate=lambda s, num: evaluation.generate_samples(sample_fn, s, num, config, mesh,
+                                                            game.sample_classes))
 
   num_steps = config.num_train_steps
   metric_writer = writers.MetricWriter(workdir, enabled=is_writer, resume_step=start_step)
-  window = _MetricWindow()
+  window = MetricWindow()
   progress = tqdm.tqdm(total=num_steps, initial=start_step, disable=not is_writer,
                        desc='train', dynamic_ncols=True)
 
@@ -168,40 +177,9 @@ def train_and_evaluate(config, workdir: str):
       for name in _WATCHED:
         if not math.isfinite(float(step_values[name])):
           checkpointer.wait()
-          raise _divergence_error(last_step - count + 1 + i, name, float(step_values[name]),
-                                  checkpointer)
+          raise divergence_error(last_step - count + 1 + i, name, float(step_values[name]),
+                                 checkpointer)
       window.add(step_values)
-
-  def events_after(step: int) -> set[str]:
-    """What happens after `step`: a subset of {'log', 'sample', 'eval', 'save'}."""
-    is_last = step == num_steps
-    due = {
-        'log': step % config.log_every_steps == 0,
-        'sample': step % config.sample_every_steps == 0,
-        'save': step % config.checkpoint_every_steps == 0,
-        'eval': evaluator is not None and bool(config.eval.every_steps)
-                and step % config.eval.every_steps == 0,
-    }
-    if is_last:  # The last step logs, draws, saves, and evaluates when there is an evaluator.
-      due = {name: name != 'eval' or evaluator is not None for name in due}
-    return {name for name, now in due.items() if now}
-
-  def steps_in_next_call(step: int) -> int:
-    """K when no event falls strictly inside the next K steps, else 1."""
-    if multi_step is None or step + steps_per_call > num_steps:
-      return 1
-    inside = range(step + 1, step + steps_per_call)
-    return 1 if any(events_after(s) for s in inside) else steps_per_call
-
-  def next_batches(count: int):
-    """The batches of the next `count` steps (None when the step draws its own data)."""
-    if device_data:
-      return None
-    if count == 1:
-      return parallel.global_batch(next(pipeline), mesh)
-    local = [next(pipeline) for _ in range(count)]
-    return parallel.global_batch({k: np.stack([b[k] for b in local]) for k in local[0]},
-                                 mesh, stacked=True)
 
   try:
     # The metrics of call t are read after call t+1 is dispatched, so the host never
@@ -209,16 +187,15 @@ def train_and_evaluate(config, workdir: str):
     pending = None
     step = start_step
     while step < num_steps:
-      count = steps_in_next_call(step)
-      run = train_step if count == 1 else multi_step
-      state, metrics = run(state, next_batches(count))
+      count = events_lib.steps_in_next_call(step, config, evaluator is not None)
+      state, metrics = steps[count](state, inputs.next(count))
       step += count
       if pending is not None:
         record(*pending)
       pending = (step, metrics, count)
       progress.update(count)
 
-      events = events_after(step)
+      events = events_lib.events_after(step, config, evaluator is not None)
       if events:
         record(*pending)
         pending = None
@@ -228,15 +205,21 @@ def train_and_evaluate(config, workdir: str):
         progress.set_postfix(d_loss=f'{scalars["d_loss"]:.3f}', g_loss=f'{scalars["g_loss"]:.3f}',
                              steps_s=f'{scalars["steps_per_sec"]:.1f}')
       if 'sample' in events:
-        write_samples(step)
+        picture = preview.write(state, step)
+        if picture is not None:
+          metric_writer.write_image(step, 'samples', picture)
       if 'eval' in events:
-        evaluate(step)
+        scalars = best.evaluate(step, state, lambda ckpt, extra: ckpt.save(
+            step, state, pipeline.get_state(), config, dict(meta, **extra)))
+        metric_writer.write_scalars(step, scalars)
+        tqdm.tqdm.write(f'step {step}: ' + ', '.join(
+            f'{k[5:]}={v:.4g}' for k, v in scalars.items() if k.startswith('eval/')))
       if 'save' in events:
         checkpointer.save(step, state, pipeline.get_state(), config, meta)
   finally:
     pipeline.close()
-    if best_checkpointer is not None:
-      best_checkpointer.close()
+    if best is not None:
+      best.close()
     progress.close()
     metric_writer.close()
     checkpointer.close()

@@ -6,6 +6,7 @@ means a typo in the loss name does not surface only after the dataset has loaded
 
 from gan_jax import augment
 from gan_jax import data
+from gan_jax import games
 from gan_jax import losses
 from gan_jax import models
 from gan_jax import optim
@@ -27,8 +28,49 @@ def _check_positive(config, field: str) -> None:
     raise ValueError(f'config.{field}={value!r} must be a positive integer.')
 
 
+def configured_stabilizers(config) -> dict[str, str]:
+  """The stabilizers `config` turns on: name (see `games.STABILIZERS`) -> the setting."""
+  settings = {
+      'pack': ('stabilize.pack', config.stabilize.pack, config.stabilize.pack > 1),
+      'diffaugment': ('stabilize.diffaugment', config.stabilize.diffaugment,
+                      bool(config.stabilize.diffaugment)),
+      'gradient_penalty': ('loss.gradient_penalty', config.loss.gradient_penalty,
+                           config.loss.gradient_penalty > 0),
+      'r1': ('loss.r1', config.loss.r1, config.loss.r1 > 0),
+      'clip_weights': ('loss.clip_weights', config.loss.clip_weights,
+                       config.loss.clip_weights > 0),
+      'unroll_steps': ('stabilize.unroll_steps', config.stabilize.unroll_steps,
+                       config.stabilize.unroll_steps > 0),
+      'minibatch_std': ('model.minibatch_std_group', config.model.minibatch_std_group,
+                        config.model.minibatch_std_group > 0),
+  }
+  return {name: f'config.{field}={value!r}' for name, (field, value, on) in settings.items()
+          if on}
+
+
+def check_game(config, num_classes: int | None = None) -> None:
+  """The game exists, supports every configured stabilizer, and has the labels it needs."""
+  game_class = games.get_game_class(config.game.name)
+  for name, setting in configured_stabilizers(config).items():
+    if name not in game_class.supports:
+      raise ValueError(f'{setting} is not supported by config.game.name='
+                       f'{config.game.name!r}; it supports: '
+                       f'{", ".join(sorted(game_class.supports)) or "no stabilizer"}.')
+  labelled = [m for m in config.eval.metrics if m in evaluator.NEEDS_LABELS]
+  if labelled and not game_class.needs_labels:
+    raise ValueError(f'config.eval.metrics {labelled} score samples generated for given '
+                     f'classes, which config.game.name={config.game.name!r} does not make; '
+                     'use config.game.name=conditional.')
+  if num_classes is not None and game_class.needs_labels and num_classes < 2:
+    raise ValueError(f'config.game.name={config.game.name!r} needs labelled data, but '
+                     f'config.data.name={config.data.name!r} has no labels here; use a '
+                     'labelled source (digits, idx with labels, npz with y, tfds, a folder '
+                     'of class subfolders).')
+
+
 def validate_config(config) -> None:
   """Raises ValueError naming the field for unknown names or impossible values."""
+  check_game(config)
   _check_name('data.name', config.data.name, data.SOURCES)
   _check_name('model.name', config.model.name, models.MODELS)
   _check_name('model.compute_dtype', config.model.compute_dtype, layers.COMPUTE_DTYPES)

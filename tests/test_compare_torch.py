@@ -230,7 +230,7 @@ def _replay_one_step(port, config, shape: tuple, x: np.ndarray):
   state = state_lib.create_state(config, shape)
   noise = _gan_jax_noise(config, state)
   step = _torch_step(port, config, shape)
-  port.load_gan_jax_params_(step.generator, step.discriminator, state.g_params, state.d_params)
+  port.load_gan_jax_params_(step.generator, step.discriminator, state.params['g'], state.params['d'])
   if step.ema_params is not None:
     # The EMA starts at the loaded generator, as gan_jax's starts at its g_params.
     step.ema_params = [p.detach().clone() for p in step.g_params]
@@ -256,9 +256,9 @@ def test_mlp_step_matches_gan_jax_step():
   step, new_state = _replay_one_step(torch_mlp, config, POINTS, x)
   # gan_jax's updated parameters (and EMA) in torch's layout, to compare tensor by tensor.
   new_g, new_d = torch_mlp.make_models(config, POINTS)
-  torch_mlp.load_gan_jax_params_(new_g, new_d, new_state.g_params, new_state.d_params)
+  torch_mlp.load_gan_jax_params_(new_g, new_d, new_state.params['g'], new_state.params['d'])
   new_ema, _ = torch_mlp.make_models(config, POINTS)
-  torch_mlp.load_gan_jax_params_(new_ema, new_d, new_state.ema_params, new_state.d_params)
+  torch_mlp.load_gan_jax_params_(new_ema, new_d, new_state.ema['g'], new_state.params['d'])
   for got, want in ((step.g_params, new_g), (step.d_params, new_d), (step.ema_params, new_ema)):
     for a, b in zip(got, want.parameters(), strict=True):
       np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-5)
@@ -423,7 +423,7 @@ def test_resnet_step_matches_gan_jax_step():
   x = np.random.default_rng(0).uniform(-1, 1, (rows, *shape)).astype(np.float32)
   step, new_state = _replay_one_step(torch_resnet, config, shape, x)
   new_g, new_d = torch_resnet.make_models(config, shape)
-  torch_resnet.load_gan_jax_params_(new_g, new_d, new_state.g_params, new_state.d_params)
+  torch_resnet.load_gan_jax_params_(new_g, new_d, new_state.params['g'], new_state.params['d'])
   for got, want in ((step.g_params, new_g), (step.d_params, new_d)):
     for a, b in zip(got, want.parameters(), strict=True):
       np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-5)

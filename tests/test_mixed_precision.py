@@ -213,10 +213,9 @@ def test_train_step_keeps_state_float32(fields, shape):
   state, metrics = jax.device_get((state, metrics))
   # Parameters, BatchNorm statistics, spectral-norm vectors, both optimizers' moments
   # and the EMA copy: all float32.
-  for part in ('g_params', 'd_params', 'g_batch_stats', 'd_batch_stats', 'g_opt_state',
-               'd_opt_state', 'ema_params'):
+  for part in ('params', 'batch_stats', 'opt', 'ema'):
     assert _float_dtypes(getattr(state, part)) <= {'float32'}, part
-  assert _float_dtypes(state.d_params) == {'float32'}
+  assert _float_dtypes(state.params['d']) == {'float32'}
   for name, value in metrics.items():
     assert value.dtype == np.float32 and np.isfinite(value), name
   # Penalties were on and computed something.

@@ -377,9 +377,11 @@ def test_train_step_changes_parameters():
   assert int(state.step) == 1
   for name, value in metrics.items():
     assert np.all(np.isfinite(value)), name
-  for name in ('g_params', 'd_params', 'g_batch_stats', 'd_batch_stats'):
-    before = flax.traverse_util.flatten_dict(flax.core.unfreeze(getattr(initial, name)))
-    after = flax.traverse_util.flatten_dict(flax.core.unfreeze(getattr(state, name)))
+  for part, player in (('params', 'g'), ('params', 'd'), ('batch_stats', 'g'),
+                       ('batch_stats', 'd')):
+    name = f'{player}_{part}'
+    before = flax.traverse_util.flatten_dict(flax.core.unfreeze(getattr(initial, part)[player]))
+    after = flax.traverse_util.flatten_dict(flax.core.unfreeze(getattr(state, part)[player]))
     unchanged = [k for k in before if np.array_equal(before[k], after[k])]
     # Every parameter gets a gradient and every statistic (BatchNorm, u, sigma) moves, but
     # D's output bias may not: while every logit is inside (-1, 1) its hinge gradient is

@@ -9,6 +9,7 @@ import numpy as np
 import optax
 import pytest
 
+from gan_jax import games
 from gan_jax import losses
 from gan_jax import models
 from gan_jax import packing
@@ -49,7 +50,7 @@ def test_pack_points_and_images_concatenate_consecutive_members():
 def test_packed_discriminator_input_width_and_validation():
   config = _ring(**{'stabilize.pack': 4})
   state = state_lib.init_state(config, (2,), jax.random.PRNGKey(0))
-  assert state.d_params['Dense_0']['kernel'].shape[0] == 8  # 4 points of 2 coordinates.
+  assert state.params['d']['Dense_0']['kernel'].shape[0] == 8  # 4 points of 2 coordinates.
   with pytest.raises(ValueError, match='stabilize.pack=3 must divide config.batch_size=16'):
     validation.validate_config(_ring(**{'stabilize.pack': 3}))
 
@@ -79,18 +80,18 @@ def test_unrolling_one_step_equals_manual_look_ahead():
   key = jax.random.PRNGKey(4)
 
   def library_loss(g_params, unroll_config):
-    fns = step_lib.make_loss_fns(unroll_config, (2,))
-    return fns.generator(g_params, state.g_batch_stats, state.d_params, state.d_batch_stats,
-                         state.d_opt_state, real, z, key)[0]
+    game = games.make_game(unroll_config, (2,))
+    return game.generator_loss(g_params, state, {'x': real, 'z': z}, key,
+                               step_lib.make_context(unroll_config))[0]
 
-  manual = lambda g: _manual_unrolled_generator_loss(config, g, state.d_params, real, z, lr)
-  np.testing.assert_allclose(library_loss(state.g_params, config), manual(state.g_params),
+  manual = lambda g: _manual_unrolled_generator_loss(config, g, state.params['d'], real, z, lr)
+  np.testing.assert_allclose(library_loss(state.params['g'], config), manual(state.params['g']),
                              rtol=1e-5)
-  grads = jax.grad(library_loss)(state.g_params, config)
-  expected = jax.grad(manual)(state.g_params)
+  grads = jax.grad(library_loss)(state.params['g'], config)
+  expected = jax.grad(manual)(state.params['g'])
   assert _tree_max_diff(grads, expected) < 1e-5
   # The look-ahead matters: without it the gradient is a different one.
-  plain = jax.grad(library_loss)(state.g_params, _ring(**{'optim.name': 'sgd'}))
+  plain = jax.grad(library_loss)(state.params['g'], _ring(**{'optim.name': 'sgd'}))
   assert _tree_max_diff(grads, plain) > 1e-4
 
 
@@ -101,7 +102,7 @@ def test_unrolled_adam_step_is_finite():
   train_step = step_lib.make_train_step(config, mesh, (2,))
   for _ in range(3):
     state, metrics = train_step(state, None)
-  assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(jax.device_get(state.g_params)))
+  assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(jax.device_get(state.params['g'])))
   assert np.isfinite(float(metrics['g_loss']))
 
 
@@ -111,7 +112,7 @@ def test_weight_clipping_bounds_every_discriminator_weight():
   mesh = parallel.make_mesh(jax.devices()[:1])
   state = state_lib.create_state(config, (2,), mesh)
   state, _ = step_lib.make_train_step(config, mesh, (2,))(state, None)
-  leaves = jax.tree.leaves(jax.device_get(state.d_params))
+  leaves = jax.tree.leaves(jax.device_get(state.params['d']))
   assert max(float(np.max(np.abs(x))) for x in leaves) <= 0.01 + 1e-7
   # The bound is reached: the large step pushed weights to the clipping value.
   assert max(float(np.max(np.abs(x))) for x in leaves) > 0.009
@@ -144,7 +145,7 @@ def test_draw_on_device_needs_a_fresh_mixture():
 
 def test_diffaugment_on_points_is_an_error():
   with pytest.raises(ValueError, match='stabilize.diffaugment'):
-    step_lib.make_loss_fns(_ring(**{'stabilize.diffaugment': 'color'}), (2,))
+    games.make_game(_ring(**{'stabilize.diffaugment': 'color'}), (2,))
 
 
 @pytest.mark.parametrize('device_data', [True, False])
@@ -189,7 +190,7 @@ def test_training_loop_with_steps_per_call_matches_single_steps(tmp_path):
 
   state_1, logged_1 = run(1, 'single')
   state_4, logged_4 = run(4, 'multi')
-  assert _tree_max_diff(state_1.g_params, state_4.g_params) < 1e-5
+  assert _tree_max_diff(state_1.params['g'], state_4.params['g']) < 1e-5
   steps = lambda logged: [int(line.split('"step": ')[1].split(',')[0]) for line in logged]
   assert steps(logged_1) == steps(logged_4) == [5, 10, 12]
   assert os.path.isdir(tmp_path / 'multi' / 'checkpoints' / '12') or any(

@@ -54,10 +54,11 @@ def test_step_is_deterministic_and_moves_all_players():
   for a, b in zip(jax.tree.leaves(first), jax.tree.leaves(second)):
     np.testing.assert_array_equal(a, b)
   assert int(first.step) == 1
-  for name in ('g_params', 'd_params', 'ema_params'):
+  for part, player in (('params', 'g'), ('params', 'd'), ('ema', 'g')):
     moved = [not np.array_equal(a, b) for a, b in
-             zip(jax.tree.leaves(getattr(initial, name)), jax.tree.leaves(getattr(first, name)))]
-    assert any(moved), name
+             zip(jax.tree.leaves(getattr(initial, part)[player]),
+                 jax.tree.leaves(getattr(first, part)[player]))]
+    assert any(moved), (part, player)
 
 
 def test_ema_follows_its_formula():
@@ -67,8 +68,8 @@ def test_ema_follows_its_formula():
   initial = jax.device_get(state_lib.create_state(config, shape, mesh))
   after, _ = _one_step(config, shape, mesh, _batch(config, shape))
   decay = min(0.9, 1.0 / 10.0)  # the ramp at step 0
-  for e0, p1, e1 in zip(jax.tree.leaves(initial.ema_params), jax.tree.leaves(after.g_params),
-                        jax.tree.leaves(after.ema_params)):
+  for e0, p1, e1 in zip(jax.tree.leaves(initial.ema['g']), jax.tree.leaves(after.params['g']),
+                        jax.tree.leaves(after.ema['g'])):
     np.testing.assert_allclose(e1, decay * e0 + (1 - decay) * p1, rtol=1e-6, atol=1e-7)
 
 
@@ -77,8 +78,8 @@ def test_n_critic_runs_that_many_discriminator_updates():
   config = tiny_config(**{'model.name': 'mlp', 'loss.n_critic': 3})
   state, _ = _one_step(config, shape, parallel.make_mesh(), _batch(config, shape))
   # Adam and its schedule each count their updates in a scalar.
-  d_counts = [leaf for leaf in jax.tree.leaves(state.d_opt_state) if np.ndim(leaf) == 0]
-  g_counts = [leaf for leaf in jax.tree.leaves(state.g_opt_state) if np.ndim(leaf) == 0]
+  d_counts = [leaf for leaf in jax.tree.leaves(state.opt['d']) if np.ndim(leaf) == 0]
+  g_counts = [leaf for leaf in jax.tree.leaves(state.opt['g']) if np.ndim(leaf) == 0]
   assert d_counts and all(int(c) == 3 for c in d_counts)
   assert g_counts and all(int(c) == 1 for c in g_counts)
 

@@ -36,8 +36,8 @@ def test_parallel_seeds_follow_the_trajectories_of_separate_runs(tmp_path):
     for a, b in zip(jax.tree.leaves(alone), jax.tree.leaves(together)):
       np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
   # Two seeds really differ.
-  assert not np.allclose(jax.tree.leaves(multiseed.seed_state(states, 0).g_params)[0],
-                         jax.tree.leaves(multiseed.seed_state(states, 1).g_params)[0])
+  assert not np.allclose(jax.tree.leaves(multiseed.seed_state(states, 0).params['g'])[0],
+                         jax.tree.leaves(multiseed.seed_state(states, 1).params['g'])[0])
 
 
 def test_study_writes_per_seed_results_mean_and_std(tmp_path):

@@ -15,8 +15,10 @@ import jax.numpy as jnp
 from gan_jax.data import sources
 
 
-def make_device_sampler(data_config) -> Callable[[jax.Array, int], jax.Array] | None:
-  """`sample(key, n) -> (n, 2)` points of the mixture when `data.draw_on_device`, else None.
+def make_device_sampler(data_config) -> Callable[[jax.Array, int], dict] | None:
+  """`sample(key, n) -> {'x': (n, 2) points, 'y': (n,) modes}` when `data.draw_on_device`.
+
+  None otherwise. The mode of each point is its label, as in the host-side source.
 
   Only fresh-sample mixtures can be drawn on device; a fixed sampled set (`num_examples`)
   is a finite data set and goes through the host pipeline.
@@ -30,9 +32,10 @@ def make_device_sampler(data_config) -> Callable[[jax.Array, int], jax.Array] | 
   means = jnp.asarray(sources.mixture_means(data_config), jnp.float32)
   std = float(data_config.std)
 
-  def sample(key: jax.Array, n: int) -> jax.Array:
+  def sample(key: jax.Array, n: int) -> dict:
     mode_key, noise_key = jax.random.split(key)
     modes = jax.random.randint(mode_key, (n,), 0, means.shape[0])
-    return means[modes] + std * jax.random.normal(noise_key, (n, means.shape[1]), jnp.float32)
+    points = means[modes] + std * jax.random.normal(noise_key, (n, means.shape[1]), jnp.float32)
+    return {'x': points, 'y': modes.astype(jnp.int32)}
 
   return sample

@@ -16,13 +16,14 @@ import json
 import os
 import time
 import uuid
-from typing import Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from gan_jax import cache
 
 # Functions, not modules: `gan_jax.metrics` re-exports functions under module names.
+from gan_jax.metrics.class_conditional import class_accuracy, intra_fid
 from gan_jax.metrics.detector import detectability
 from gan_jax.metrics.fid import fid_from_stats
 from gan_jax.metrics.inception_score import inception_score
@@ -31,23 +32,123 @@ from gan_jax.metrics.modes import classifier_mode_coverage, mixture_mode_coverag
 from gan_jax.metrics.prdc import density_coverage, precision_recall
 from gan_jax.metrics.stats import GaussianStats
 
-# Metric name -> the result keys it produces.
+
+
+class Metric(NamedTuple):
+  """A metric of the registry: the result keys it produces and what it needs.
+
+  `needs` is a subset of NEEDS: 'features' (the feature network's outputs for the fakes
+  and the reference), 'labels' (samples generated for known classes: conditional games),
+  'mixture' (the means and std of a 2-D mixture), 'real' (the real examples themselves).
+  `compute(inputs: MetricInputs) -> {key: value}`.
+  """
+  keys: tuple[str, ...]
+  needs: frozenset
+  compute: Callable
+
+
+NEEDS = ('features', 'labels', 'mixture', 'real')
+
+
+class MetricInputs(NamedTuple):
+  """Everything a metric may read; each reads only what its `needs` lists."""
+  config: Any  # The `config.eval` section.
+  fake: np.ndarray  # Samples in data space.
+  fake_labels: np.ndarray | None  # The classes the samples were generated for, or None.
+  fake_outputs: dict | None  # The extractor's 'features' and 'logits' of the samples.
+  reference: dict | None  # Real-data 'features', 'logits', 'labels', 'mean', 'cov'.
+  real_examples: Callable[[], dict]  # The real reference set {'x', 'y'}, loaded on use.
+  mixture: tuple | None  # (means (K, 2), std) of a 2-D mixture.
+
+
+def _fid(m: MetricInputs) -> dict:
+  fake_stats = GaussianStats.from_features(m.fake_outputs['features'])
+  return {'fid': fid_from_stats(m.reference['mean'], m.reference['cov'],
+                                fake_stats.mean, fake_stats.cov)}
+
+
+def _kid(m: MetricInputs) -> dict:
+  mean, std = kid(m.reference['features'], m.fake_outputs['features'],
+                  num_subsets=m.config.kid_subsets, subset_size=m.config.kid_subset_size)
+  return {'kid_mean': mean, 'kid_std': std}
+
+
+def _inception_score(m: MetricInputs) -> dict:
+  # The original Inception Score code takes the logits without the fc bias; the digit
+  # classifiers have only the one kind.
+  mean, std = inception_score(m.fake_outputs.get('logits_unbiased', m.fake_outputs['logits']))
+  return {'is_mean': mean, 'is_std': std}
+
+
+def _class_coverage(m: MetricInputs) -> dict:
+  logits = m.fake_outputs['logits']
+  result = classifier_mode_coverage(np.argmax(logits, axis=1), logits.shape[1])
+  return {'classes_covered': result.modes, 'class_kl': result.kl}
+
+
+def _mode_coverage(m: MetricInputs) -> dict:
+  means, std = m.mixture
+  result = mixture_mode_coverage(m.fake, means, std)
+  return {'modes': result.modes, 'high_quality': result.high_quality_fraction,
+          'mode_kl': result.kl}
+
+
+def _detectability(m: MetricInputs) -> dict:
+  result = detectability(m.real_examples()['x'], m.fake)
+  return {'detector_accuracy': result.accuracy, 'detector_ci_low': result.ci_low,
+          'detector_ci_high': result.ci_high}
+
+
+def _class_accuracy(m: MetricInputs) -> dict:
+  num_classes = m.fake_outputs['logits'].shape[1]
+  fake = class_accuracy(m.fake_outputs['logits'], m.fake_labels, num_classes)
+  # The ceiling: the same classifier on the real reference examples and their labels.
+  real = class_accuracy(m.reference['logits'], m.reference['labels'], num_classes)
+  return {'class_accuracy': fake.accuracy, 'class_accuracy_min': fake.min_class_accuracy,
+          'class_accuracy_real': real.accuracy}
+
+
+def _intra_fid(m: MetricInputs) -> dict:
+  num_classes = m.fake_outputs['logits'].shape[1]
+  result = intra_fid(m.reference['features'], m.reference['labels'],
+                     m.fake_outputs['features'], m.fake_labels, num_classes)
+  return {'intra_fid': result.mean, 'intra_fid_max': max(result.per_class)}
+
+
+def _features_only(keys, fn):
+  return Metric(keys, frozenset({'features'}), fn)
+
+
+# Metric name -> Metric. A new metric is a function of MetricInputs and one line here.
 METRICS = {
-    'fid': ('fid',),
-    'kid': ('kid_mean', 'kid_std'),
-    'inception_score': ('is_mean', 'is_std'),
-    'precision_recall': ('precision', 'recall'),
-    'density_coverage': ('density', 'coverage'),
-    'class_coverage': ('classes_covered', 'class_kl'),
-    'mode_coverage': ('modes', 'high_quality', 'mode_kl'),
-    'detectability': ('detector_accuracy', 'detector_ci_low', 'detector_ci_high'),
+    'fid': _features_only(('fid',), _fid),
+    'kid': _features_only(('kid_mean', 'kid_std'), _kid),
+    'inception_score': _features_only(('is_mean', 'is_std'), _inception_score),
+    'precision_recall': _features_only(
+        ('precision', 'recall'),
+        lambda m: dict(precision_recall(m.reference['features'], m.fake_outputs['features']))),
+    'density_coverage': _features_only(
+        ('density', 'coverage'),
+        lambda m: dict(density_coverage(m.reference['features'], m.fake_outputs['features']))),
+    'class_coverage': _features_only(('classes_covered', 'class_kl'), _class_coverage),
+    'mode_coverage': Metric(('modes', 'high_quality', 'mode_kl'), frozenset({'mixture'}),
+                            _mode_coverage),
+    'detectability': Metric(('detector_accuracy', 'detector_ci_low', 'detector_ci_high'),
+                            frozenset({'real'}), _detectability),
+    'class_accuracy': Metric(('class_accuracy', 'class_accuracy_min', 'class_accuracy_real'),
+                             frozenset({'features', 'labels'}), _class_accuracy),
+    'intra_fid': Metric(('intra_fid', 'intra_fid_max'), frozenset({'features', 'labels'}),
+                        _intra_fid),
 }
 # Metrics that need the feature network.
-NEEDS_EXTRACTOR = ('fid', 'kid', 'inception_score', 'precision_recall', 'density_coverage',
-                   'class_coverage')
+NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.needs)
+# Metrics that need samples generated for known classes (a conditional game).
+NEEDS_LABELS = tuple(name for name, m in METRICS.items() if 'labels' in m.needs)
 # Result keys for which smaller is better (all others: larger is better).
-LOWER_IS_BETTER = ('fid', 'kid_mean', 'class_kl', 'mode_kl', 'detector_accuracy')
-CACHE_VERSION = 1
+LOWER_IS_BETTER = ('fid', 'kid_mean', 'class_kl', 'mode_kl', 'detector_accuracy', 'intra_fid',
+                   'intra_fid_max')
+# 2: the reference holds the real examples' labels (class-conditional metrics).
+CACHE_VERSION = 2
 
 
 def default_cache_dir() -> str:
@@ -62,7 +163,7 @@ def primary_key(eval_config) -> str:
   """The result key that selects the best checkpoint (`eval.primary` or the first metric's)."""
   if eval_config.primary:
     return eval_config.primary
-  return METRICS[eval_config.metrics[0]][0]
+  return METRICS[eval_config.metrics[0]].keys[0]
 
 
 def is_improvement(key: str, new: float, best: float | None) -> bool:
@@ -85,7 +186,7 @@ def check_eval_config(eval_config) -> None:
     raise ValueError(f'config.eval.metrics {needs} need a feature network: set '
                      'config.eval.extractor (digits8, mnist28 or inception_v3).')
   if eval_config.metrics:
-    keys = [k for m in eval_config.metrics for k in METRICS[m]]
+    keys = [k for m in eval_config.metrics for k in METRICS[m].keys]
     key = primary_key(eval_config)
     if key not in keys:
       raise ValueError(f'config.eval.primary={key!r} is not a result of the listed metrics; '
@@ -150,10 +251,12 @@ class Evaluator:
         self._reference = {k: cached[k] for k in cached.files if k != 'key'}
         self._reference['cache_hit'] = True
         return self._reference
-    outputs = self.extractor.extract(self.real_examples()['x'])
+    real = self.real_examples()
+    outputs = self.extractor.extract(real['x'])
     stats = GaussianStats.from_features(outputs['features'])
     reference = {'features': outputs['features'], 'logits': outputs['logits'],
-                 'mean': stats.mean, 'cov': stats.cov}
+                 'labels': np.asarray(real['y'], np.int32), 'mean': stats.mean,
+                 'cov': stats.cov}
     os.makedirs(self.cache_dir, exist_ok=True)
     # Written under a temporary name and renamed, so a crash never leaves half a file
     # that a later run would read as valid statistics.
@@ -166,13 +269,20 @@ class Evaluator:
   def evaluate(self, generate: Callable[[int], np.ndarray]) -> tuple[dict, dict]:
     """(results, seconds): metric values and the time each step took.
 
-    `generate(num)` returns `num` samples in data space (NumPy).
+    `generate(num)` returns `num` samples in data space (NumPy), or (samples, labels)
+    for a conditional generator: the classes the samples were generated for, which the
+    class-conditional metrics (`NEEDS_LABELS`) require.
     """
     seconds = {}
     start = time.perf_counter()
-    fake = np.asarray(generate(self.config.num_samples))
+    generated = generate(self.config.num_samples)
+    fake, fake_labels = generated if isinstance(generated, tuple) else (generated, None)
+    fake = np.asarray(fake)
     seconds['generate'] = time.perf_counter() - start
-    results = {}
+    needs_labels = [m for m in self.metrics if 'labels' in METRICS[m].needs]
+    if needs_labels and fake_labels is None:
+      raise ValueError(f'config.eval.metrics {needs_labels} need samples generated for known '
+                       'classes: a conditional game (config.game.name=conditional).')
     fake_outputs = reference = None
     if self.extractor is not None:
       start = time.perf_counter()
@@ -181,43 +291,11 @@ class Evaluator:
       start = time.perf_counter()
       reference = self.reference()
       seconds['reference'] = time.perf_counter() - start
+    inputs = MetricInputs(self.config, fake, fake_labels, fake_outputs, reference,
+                          self.real_examples, self.mixture)
+    results = {}
     for name in self.metrics:
       start = time.perf_counter()
-      results.update(self._metric(name, fake, fake_outputs, reference))
+      results.update(METRICS[name].compute(inputs))
       seconds[name] = time.perf_counter() - start
     return results, seconds
-
-  def _metric(self, name: str, fake, fake_outputs, reference) -> dict:
-    if name == 'fid':
-      fake_stats = GaussianStats.from_features(fake_outputs['features'])
-      return {'fid': fid_from_stats(reference['mean'], reference['cov'],
-                                    fake_stats.mean, fake_stats.cov)}
-    if name == 'kid':
-      mean, std = kid(reference['features'], fake_outputs['features'],
-                              num_subsets=self.config.kid_subsets,
-                              subset_size=self.config.kid_subset_size)
-      return {'kid_mean': mean, 'kid_std': std}
-    if name == 'inception_score':
-      # The original Inception Score code takes the logits without the fc bias; the
-      # digit classifiers have only the one kind.
-      logits = fake_outputs.get('logits_unbiased', fake_outputs['logits'])
-      mean, std = inception_score(logits)
-      return {'is_mean': mean, 'is_std': std}
-    if name == 'precision_recall':
-      return dict(precision_recall(reference['features'], fake_outputs['features']))
-    if name == 'density_coverage':
-      return dict(density_coverage(reference['features'], fake_outputs['features']))
-    if name == 'class_coverage':
-      logits = fake_outputs['logits']
-      result = classifier_mode_coverage(np.argmax(logits, axis=1), logits.shape[1])
-      return {'classes_covered': result.modes, 'class_kl': result.kl}
-    if name == 'mode_coverage':
-      means, std = self.mixture
-      result = mixture_mode_coverage(fake, means, std)
-      return {'modes': result.modes, 'high_quality': result.high_quality_fraction,
-              'mode_kl': result.kl}
-    if name == 'detectability':
-      result = detectability(self.real_examples()['x'], fake)
-      return {'detector_accuracy': result.accuracy, 'detector_ci_low': result.ci_low,
-              'detector_ci_high': result.ci_high}
-    raise ValueError(f'unknown metric {name!r}')

@@ -23,6 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gan_jax.models import conditioning as conditioning_lib
 from gan_jax.models import layers
 from gan_jax.models import resampling
 
@@ -58,11 +59,22 @@ class DCGANGenerator(nn.Module):
   data_shape: tuple[int, int, int]
   features: int = 64  # Channels of the last hidden layer; doubled at each coarser one.
   dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the output stay float32.
+  # Labels (see `conditioning`): cbn makes every BatchNorm class-conditional.
+  conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
 
   @nn.compact
-  def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+  def __call__(self, z: jax.Array, train: bool = True, labels: jax.Array | None = None
+               ) -> jax.Array:
     """Generates a float32 batch; `train` uses batch statistics and updates running ones."""
     height, width, channels = self.data_shape
+
+    def norm(x):
+      if self.conditioning.cbn:
+        return conditioning_lib.ConditionalBatchNorm(self.conditioning.num_classes, train,
+                                                     self.dtype)(x, labels)
+      return layers.batch_norm(train, self.dtype)(x)
+
+    z = conditioning_lib.embed_into_latent(self.conditioning, z, labels)
     n = num_resamplings(self.data_shape)
     base_h, base_w, base_c = height >> n, width >> n, self.features * 2 ** (n - 1)
     init = layers.dcgan_kernel_init
@@ -71,13 +83,13 @@ class DCGANGenerator(nn.Module):
     x = nn.Dense(base_h * base_w * base_c, use_bias=False, kernel_init=init, dtype=self.dtype)(
         jnp.asarray(z, self.dtype))
     x = x.reshape((-1, base_h, base_w, base_c))
-    x = nn.relu(layers.batch_norm(train, self.dtype)(x))
+    x = nn.relu(norm(x))
     # The layers keep the names nn.ConvTranspose would get, so checkpoints and parameter
     # trees are those of the nn.ConvTranspose version.
     for i in range(1, n):
       x = resampling.UpConv(base_c >> i, use_bias=False, kernel_init=init, dtype=self.dtype,
                             name=f'ConvTranspose_{i - 1}')(x)
-      x = nn.relu(layers.batch_norm(train, self.dtype)(x))
+      x = nn.relu(norm(x))
     x = resampling.UpConv(channels, kernel_init=init, dtype=self.dtype,
                           name=f'ConvTranspose_{n - 1}')(x)
     # tanh in float32, so the samples the losses, the penalties and the evaluation see
@@ -92,9 +104,11 @@ class DCGANDiscriminator(nn.Module):
   spectral_norm: bool = False  # Normalise every conv and Dense kernel.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev channel; 0 = off.
   dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the logits stay float32.
+  # Labels (see `conditioning`): a projection term or an AC-GAN class head.
+  conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None):
     """Scores a batch (float32 logits); `train` uses batch statistics and updates running ones."""
     x = jnp.asarray(x, self.dtype)
     init = layers.dcgan_kernel_init
@@ -117,20 +131,24 @@ class DCGANDiscriminator(nn.Module):
     logits = layers.apply_layer(nn.Dense(1, kernel_init=init, dtype=self.dtype), x,
                                 spectral_norm=self.spectral_norm, train=train)
     # The losses and penalties take float32 logits whatever the compute dtype.
-    return logits[:, 0].astype(jnp.float32)
+    return conditioning_lib.discriminator_outputs(
+        self.conditioning, logits[:, 0].astype(jnp.float32), x, labels,
+        spectral_norm=self.spectral_norm, train=train, dtype=self.dtype, kernel_init=init)
 
 
-def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
+def make_models(model_config, data_shape: tuple,
+                conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
+                ) -> tuple[nn.Module, nn.Module]:
   """The (generator, discriminator) pair for `model_config` and images of `data_shape`."""
   data_shape = tuple(int(d) for d in data_shape)
   num_resamplings(data_shape)  # Rejects shapes that do not fit before any tracing.
   layers.check_minibatch_std_group(model_config.minibatch_std_group)
   dtype = layers.get_compute_dtype(model_config.compute_dtype)
   generator = DCGANGenerator(data_shape=data_shape, features=int(model_config.g_features),
-                             dtype=dtype)
+                             dtype=dtype, conditioning=conditioning)
   discriminator = DCGANDiscriminator(features=int(model_config.d_features),
                                      batch_norm=bool(model_config.d_batch_norm),
                                      spectral_norm=bool(model_config.spectral_norm),
                                      minibatch_std_group=int(model_config.minibatch_std_group),
-                                     dtype=dtype)
+                                     dtype=dtype, conditioning=conditioning)
   return generator, discriminator

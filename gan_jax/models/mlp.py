@@ -25,6 +25,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gan_jax.models import conditioning as conditioning_lib
 from gan_jax.models import layers
 
 
@@ -35,16 +36,23 @@ class MLPGenerator(nn.Module):
   activation: str = 'leaky_relu'
   batch_norm: bool = False  # BatchNorm between each hidden Dense and its activation.
   dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the output stay float32.
+  # Labels (see `conditioning`): cbn puts conditional BatchNorm in every hidden layer.
+  conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
 
   @nn.compact
-  def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+  def __call__(self, z: jax.Array, train: bool = True, labels: jax.Array | None = None
+               ) -> jax.Array:
     """Generates a float32 batch; with `batch_norm`, `train` uses and updates batch statistics."""
     act = layers.get_activation(self.activation)
-    h = jnp.asarray(z, self.dtype)
+    cbn = self.conditioning.cbn
+    h = jnp.asarray(conditioning_lib.embed_into_latent(self.conditioning, z, labels), self.dtype)
     for width in self.hidden_dims:
       # A bias before BatchNorm would be cancelled by its mean subtraction (as in DCGAN).
-      h = nn.Dense(width, use_bias=not self.batch_norm, dtype=self.dtype)(h)
-      if self.batch_norm:
+      h = nn.Dense(width, use_bias=not (self.batch_norm or cbn), dtype=self.dtype)(h)
+      if cbn:
+        h = conditioning_lib.ConditionalBatchNorm(self.conditioning.num_classes, train,
+                                                  self.dtype)(h, labels)
+      elif self.batch_norm:
         h = layers.batch_norm(train, self.dtype)(h)
       h = act(h)
     # Back to float32 before the output nonlinearity, so the samples the losses, the
@@ -63,9 +71,11 @@ class MLPDiscriminator(nn.Module):
   maxout_pieces: int = 5  # Linear pieces per unit when `activation` is maxout.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev feature; 0 = off.
   dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the logits stay float32.
+  # Labels (see `conditioning`): a projection term or an AC-GAN class head.
+  conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None):
     """Scores a batch (float32 logits); `train` advances the spectral-norm power iteration."""
     h = jnp.asarray(x, self.dtype).reshape((x.shape[0], -1))
     if self.activation == layers.MAXOUT:
@@ -83,10 +93,14 @@ class MLPDiscriminator(nn.Module):
     logits = layers.apply_layer(nn.Dense(1, dtype=self.dtype), h,
                                 spectral_norm=self.spectral_norm, train=train)
     # The losses and penalties take float32 logits whatever the compute dtype.
-    return logits[:, 0].astype(jnp.float32)
+    return conditioning_lib.discriminator_outputs(
+        self.conditioning, logits[:, 0].astype(jnp.float32), h, labels,
+        spectral_norm=self.spectral_norm, train=train, dtype=self.dtype)
 
 
-def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
+def make_models(model_config, data_shape: tuple,
+                conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
+                ) -> tuple[nn.Module, nn.Module]:
   """The (generator, discriminator) pair for `model_config` and examples of `data_shape`."""
   data_shape = tuple(int(d) for d in data_shape)
   layers.is_image_shape(data_shape)  # Rejects impossible shapes before any tracing.
@@ -105,11 +119,12 @@ def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
   d_hidden_dims = tuple(int(w) for w in model_config.d_hidden_dims) or hidden_dims
   generator = MLPGenerator(data_shape=data_shape, hidden_dims=g_hidden_dims,
                            activation=model_config.activation,
-                           batch_norm=bool(model_config.g_batch_norm), dtype=dtype)
+                           batch_norm=bool(model_config.g_batch_norm), dtype=dtype,
+                           conditioning=conditioning)
   discriminator = MLPDiscriminator(hidden_dims=d_hidden_dims, activation=d_activation,
                                    spectral_norm=bool(model_config.spectral_norm),
                                    maxout_pieces=int(model_config.maxout_pieces),
                                    minibatch_std_group=int(model_config.minibatch_std_group),
-                                   dtype=dtype)
+                                   dtype=dtype, conditioning=conditioning)
   return generator, discriminator
 

@@ -45,6 +45,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gan_jax.models import conditioning as conditioning_lib
 from gan_jax.models import layers
 
 Dtype = Any
@@ -136,7 +137,14 @@ def _conv(features: int, kernel_size: tuple[int, int], dtype: Dtype, name: str,
                  dtype=dtype, name=name, **kwargs)
 
 
-def _batch_norm(train: bool, dtype: Dtype, name: str) -> nn.BatchNorm:
+def _batch_norm(train: bool, dtype: Dtype, name: str,
+                conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL,
+                labels: jax.Array | None = None):
+  """`x -> x'`: the generator's BatchNorm `name`, class-conditional under cbn."""
+  if conditioning.cbn:
+    norm = conditioning_lib.ConditionalBatchNorm(conditioning.num_classes, train, dtype,
+                                                 name=name)
+    return lambda x: norm(x, labels)
   # `layers.batch_norm`'s momentum and train/eval handling, but SNGAN's scale init (1,
   # flax's default) rather than DCGAN's N(1, 0.02), and the computation dtype.
   return nn.BatchNorm(use_running_average=not train, momentum=layers.BATCH_NORM_MOMENTUM,
@@ -150,15 +158,19 @@ class GeneratorBlock(nn.Module):
   # block), since it would cancel them.
   use_bias: bool = True
   dtype: Dtype = jnp.float32  # Computation dtype; parameters stay float32.
+  conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None
+               ) -> jax.Array:
     """`train` normalises with batch statistics and updates the running ones."""
-    h = nn.relu(_batch_norm(train, self.dtype, 'bn1')(x))
+    norm = functools.partial(_batch_norm, train, self.dtype, conditioning=self.conditioning,
+                             labels=labels)
+    h = nn.relu(norm('bn1')(x))
     # The convolution before a BatchNorm has no bias: the BatchNorm would cancel it.
     h = _conv(self.features, (3, 3), self.dtype, 'conv1', use_bias=False,
               kernel_init=residual_init)(upsample_nearest(h))
-    h = nn.relu(_batch_norm(train, self.dtype, 'bn2')(h))
+    h = nn.relu(norm('bn2')(h))
     h = _conv(self.features, (3, 3), self.dtype, 'conv2', use_bias=self.use_bias,
               kernel_init=residual_init)(h)
     # A 1x1 convolution commutes with nearest upsampling (both act per pixel), so it runs
@@ -208,11 +220,15 @@ class ResNetGenerator(nn.Module):
   data_shape: tuple[int, int, int]
   features: int = 256  # Channels of every residual block (SNGAN CIFAR: 256).
   dtype: Dtype = jnp.float32  # Computation dtype; parameters stay float32.
+  # Labels (see `conditioning`): cbn makes every BatchNorm class-conditional (SNGAN-projection).
+  conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
 
   @nn.compact
-  def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+  def __call__(self, z: jax.Array, train: bool = True, labels: jax.Array | None = None
+               ) -> jax.Array:
     """Generates a batch; `train` normalises with batch statistics and updates running ones."""
     channels = self.data_shape[-1]
+    z = conditioning_lib.embed_into_latent(self.conditioning, z, labels)
     x = nn.Dense(BASE_SIZE * BASE_SIZE * self.features, kernel_init=plain_init,
                  dtype=self.dtype, name='dense')(jnp.asarray(z, jnp.float32))
     x = x.reshape((-1, BASE_SIZE, BASE_SIZE, self.features))
@@ -220,8 +236,8 @@ class ResNetGenerator(nn.Module):
     for i in range(n):
       # Inner blocks' outputs also feed the next block's shortcut, where biases count.
       x = GeneratorBlock(self.features, use_bias=i < n - 1, dtype=self.dtype,
-                         name=f'block_{i}')(x, train)
-    x = nn.relu(_batch_norm(train, self.dtype, 'bn_out')(x))
+                         conditioning=self.conditioning, name=f'block_{i}')(x, train, labels)
+    x = nn.relu(_batch_norm(train, self.dtype, 'bn_out', self.conditioning, labels)(x))
     x = _conv(channels, (3, 3), self.dtype, 'conv_out', kernel_init=plain_init)(x)
     # tanh in float32: the images leave the model in float32 whatever the compute dtype.
     return jnp.tanh(x.astype(jnp.float32))
@@ -233,9 +249,11 @@ class ResNetDiscriminator(nn.Module):
   spectral_norm: bool = False  # Normalise every conv and Dense kernel.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev channel; 0 = off.
   dtype: Dtype = jnp.float32  # Computation dtype; parameters stay float32.
+  # Labels (see `conditioning`): a projection term or an AC-GAN class head.
+  conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None):
     """Scores a batch; `train` advances the spectral-norm power iterations."""
     x = jnp.asarray(x, self.dtype)
     block = functools.partial(DiscriminatorBlock, self.features,
@@ -258,18 +276,23 @@ class ResNetDiscriminator(nn.Module):
     logits = layers.apply_layer(nn.Dense(1, kernel_init=plain_init, dtype=self.dtype,
                                          name='dense'), x,
                                 spectral_norm=self.spectral_norm, train=train)
-    return logits[:, 0].astype(jnp.float32)
+    return conditioning_lib.discriminator_outputs(
+        self.conditioning, logits[:, 0].astype(jnp.float32), x, labels,
+        spectral_norm=self.spectral_norm, train=train, dtype=self.dtype, kernel_init=plain_init)
 
 
-def make_models(model_config, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
+def make_models(model_config, data_shape: tuple,
+                conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
+                ) -> tuple[nn.Module, nn.Module]:
   """The (generator, discriminator) pair for `model_config` and images of `data_shape`."""
   data_shape = tuple(int(d) for d in data_shape)
   num_upsamplings(data_shape)  # Rejects shapes that do not fit before any tracing.
   layers.check_minibatch_std_group(model_config.minibatch_std_group)
   dtype = layers.get_compute_dtype(model_config.compute_dtype)
   generator = ResNetGenerator(data_shape=data_shape, features=int(model_config.g_features),
-                              dtype=dtype)
+                              dtype=dtype, conditioning=conditioning)
   discriminator = ResNetDiscriminator(
       features=int(model_config.d_features), spectral_norm=bool(model_config.spectral_norm),
-      minibatch_std_group=int(model_config.minibatch_std_group), dtype=dtype)
+      minibatch_std_group=int(model_config.minibatch_std_group), dtype=dtype,
+      conditioning=conditioning)
   return generator, discriminator

@@ -1,0 +1,34 @@
+"""The GAN families, one module each, chosen by `config.game.name`.
+
+  unconditional   G(z) against D(x): GAN, DCGAN, SNGAN, WGAN(-GP), every stabilizer
+  conditional     G(z, y) against D(x, y): cGAN (label concat), conditional BatchNorm,
+                  the projection discriminator and AC-GAN's auxiliary classifier
+
+Adding a family: one module with a `Game` subclass (see `base.py`), one line in GAMES,
+one test in `tests/test_games.py`.
+"""
+
+from gan_jax.games.base import STABILIZERS, Context, Game
+from gan_jax.games.conditional import Conditional
+from gan_jax.games.unconditional import Unconditional
+
+# Name -> Game class.
+GAMES = {
+    'unconditional': Unconditional,
+    'conditional': Conditional,
+}
+
+
+def get_game_class(name: str) -> type:
+  """The Game class registered as `name`; a ValueError listing the known names otherwise."""
+  if name not in GAMES:
+    raise ValueError(f'config.game.name={name!r} is unknown; known: {", ".join(sorted(GAMES))}.')
+  return GAMES[name]
+
+
+def make_game(config, data_shape: tuple, num_classes: int = 0) -> Game:
+  """The game of `config.game.name` for examples of `data_shape` with `num_classes` labels."""
+  return get_game_class(config.game.name)(config, data_shape, num_classes)
+
+
+__all__ = ['GAMES', 'STABILIZERS', 'Context', 'Game', 'get_game_class', 'make_game']

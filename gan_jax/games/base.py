@@ -1,0 +1,152 @@
+"""What a game is: the players of one GAN family, what they see, and their two sides' losses.
+
+The training step (`gan_jax/step.py`) is the same program for every family: fold the
+step into the key, `n_critic` updates of the discriminator side (a `lax.scan`), one
+update of the generator side, the EMAs, the game's extra state. Everything that
+differs between families lives in a `Game`:
+
+  players       player name -> flax module ('g', 'd'; 'g_ab', 'g_ba', 'd_a', 'd_b'; ...)
+  sides         'd' and 'g' -> the players each side's optimizer updates
+  ema_players   the players whose weights get an exponential moving average
+  draw          the inputs an update draws from its key (z, fake labels, codes)
+  loss          one side's loss, a pure function of that side's parameters
+  sample        what a loaded run generates from (z, conditioning)
+
+A game is built from `(config, data_shape, num_classes)` and holds no state: the
+parameters, batch statistics, optimizer states, EMAs and extras live in `GameState`.
+"""
+
+import abc
+from typing import Any, Callable, NamedTuple
+
+import flax
+import jax
+import jax.numpy as jnp
+
+PyTree = Any
+
+# Stabilizers a game may support; `validation` refuses a configured one that the chosen
+# game does not list in `supports`.
+STABILIZERS = ('pack', 'diffaugment', 'gradient_penalty', 'r1', 'clip_weights',
+               'unroll_steps', 'minibatch_std')
+
+
+def apply(module, params, batch_stats, inputs: dict, train: bool):
+  """Applies `module` to keyword `inputs` ({'z': ...} or {'x': ..., 'labels': ...});
+  returns (outputs, new batch_stats).
+
+  Eval mode leaves the statistics as they are; train mode uses batch statistics and
+  returns the updated running ones (and advanced spectral-norm vectors).
+  """
+  variables = {'params': params, 'batch_stats': batch_stats}
+  if not train:
+    return module.apply(variables, **inputs, train=False), batch_stats
+  outputs, updates = module.apply(variables, **inputs, train=True, mutable=['batch_stats'])
+  return outputs, updates.get('batch_stats', batch_stats)
+
+
+def init_variables(module, key: jax.Array, inputs: dict) -> tuple[PyTree, PyTree]:
+  """A module's initial (params, batch_stats or {}) for example keyword `inputs` (eval mode)."""
+  variables = flax.core.unfreeze(module.init(key, **inputs, train=False))
+  return variables['params'], variables.get('batch_stats', {})
+
+
+class Context(NamedTuple):
+  """What the step lends a game's losses: the optimizers and their update rule.
+
+  `apply_gradients(side, params, opt_state, grads) -> (params, opt_state)` is the exact
+  update the step makes (weight clipping included), so a loss that looks ahead
+  (unrolled GANs) differentiates through the real thing.
+  """
+  optimizers: dict
+  apply_gradients: Callable
+
+
+class Game(abc.ABC):
+  """Base class of the GAN families. Subclasses set the class fields and the methods.
+
+  Attributes:
+    name: the registry name (`config.game.name`).
+    players: the player names, in the order their init keys are split.
+    sides: {'d': players the discriminator side updates, 'g': ... the generator side}.
+    ema_players: players with an EMA of their weights (the ones sampled from).
+    supports: the stabilizers (see STABILIZERS) this game can apply.
+    needs_labels: whether the data must be labelled (`batch['y']`).
+  """
+  name = ''
+  players: tuple[str, ...] = ('g', 'd')
+  sides = {'d': ('d',), 'g': ('g',)}
+  ema_players: tuple[str, ...] = ('g',)
+  supports = frozenset(STABILIZERS)
+  needs_labels = False
+
+  def __init__(self, config, data_shape: tuple, num_classes: int = 0):
+    self.config = config
+    self.data_shape = tuple(int(d) for d in data_shape)
+    self.num_classes = int(num_classes)
+    self.modules = self.make_players()
+
+  # --- what subclasses define -------------------------------------------------------
+  @abc.abstractmethod
+  def make_players(self) -> dict:
+    """Player name -> unbound flax module."""
+
+  @abc.abstractmethod
+  def init_inputs(self) -> dict:
+    """Player name -> example keyword inputs (a batch of 2) to initialise it with."""
+
+  @abc.abstractmethod
+  def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
+    """The inputs one update of `side` draws from `key`, added to the real `batch`."""
+
+  @abc.abstractmethod
+  def loss(self, side: str, params: dict, state, batch: dict, key: jax.Array, ctx: Context):
+    """Side `side`'s loss as a function of its players' `params`.
+
+    Returns (loss, (batch_stats updates {player: stats}, metrics {name: scalar})).
+    `state` holds every other player's current values.
+    """
+
+  @abc.abstractmethod
+  def sample(self, state, z: jax.Array, labels: jax.Array | None = None,
+             use_ema: bool = True) -> jax.Array:
+    """Samples in data space from noise `z` (and `labels` for conditional games)."""
+
+  # --- defaults that most games keep ---------------------------------------------------
+  @property
+  def sample_classes(self) -> int:
+    """K when samples are generated for given classes (conditional games), else 0."""
+    return self.num_classes if self.needs_labels else 0
+
+  def init_extra(self, key: jax.Array) -> PyTree:
+    """The game's own state beside the players (e.g. CycleGAN's image pool); none here."""
+    del key
+    return {}
+
+  def update_extra(self, state, batch: dict, key: jax.Array) -> PyTree:
+    """The game's extra state after a step; unchanged by default."""
+    del batch, key
+    return state.extra
+
+  def preview_labels(self, num: int) -> jax.Array | None:
+    """The labels of the preview grid's samples (None for unconditional games)."""
+    del num
+    return None
+
+  def init_players(self, key: jax.Array) -> tuple[dict, dict]:
+    """({player: params}, {player: batch_stats}) from `key` (split in `players` order)."""
+    inputs = self.init_inputs()
+    keys = jax.random.split(key, len(self.players) + 1)
+    params, stats = {}, {}
+    for name, player_key in zip(self.players, keys[:-1]):
+      params[name], stats[name] = init_variables(self.modules[name], player_key, inputs[name])
+    return params, stats
+
+  def state_key(self, key: jax.Array) -> jax.Array:
+    """The state's base key: the last of the keys `init_players` splits from `key`."""
+    return jax.random.split(key, len(self.players) + 1)[-1]
+
+
+def zeros_like_inputs(shape: tuple, dtype=jnp.float32) -> jax.Array:
+  """A batch of two zero examples of `shape` (BatchNorm in train mode needs a batch)."""
+  return jnp.zeros((2, *shape), dtype)

@@ -1,0 +1,65 @@
+"""The sample grids a run writes: the same noise (and classes) at every step and after resume.
+
+Images become a PNG grid (one row per class for conditional games), 2-D points a
+scatter plot over real points and the mixture's means; both also go to TensorBoard.
+"""
+
+import os
+
+import jax
+import numpy as np
+
+from gan_jax import data
+from gan_jax import parallel
+from gan_jax import writers
+
+
+def fixed_noise(config, num: int) -> jax.Array:
+  """The noise behind every sample grid of a run: the same at every step and after resume."""
+  key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)
+  return jax.random.normal(key, (num, config.model.latent_dim))
+
+
+def reference_points(source, max_points: int = 2000) -> np.ndarray:
+  """Real 2-D points drawn under the samples in scatter plots."""
+  count = min(len(source), max_points)
+  return np.stack([np.asarray(source[i]['x']) for i in range(count)])
+
+
+class Preview:
+  """Writes `samples/step_<step>.png` from a state, with fixed noise and labels.
+
+  Args:
+    config: the run's config (`num_grid_samples`, `seed`, `data`).
+    game: the run's game (its `preview_labels` give one row per class).
+    sample_fn: `sample(state, z, labels=None)`, jitted (see `step.make_sample_fn`).
+    source: the data source (real points under 2-D scatter plots).
+    mesh: the device mesh the noise is replicated over.
+    workdir: where `samples/` goes; `enabled` is False on processes that do not write.
+  """
+
+  def __init__(self, config, game, sample_fn, source, mesh, workdir: str, enabled: bool):
+    self.sample_fn = sample_fn
+    self.labels = game.preview_labels(config.num_grid_samples)
+    num = config.num_grid_samples if self.labels is None else len(self.labels)
+    self.noise = jax.device_put(fixed_noise(config, num), parallel.replicated(mesh))
+    # One row per class: the grid has num / K columns.
+    self.ncols = None if self.labels is None else num // game.num_classes
+    self.directory = os.path.join(workdir, 'samples')
+    self.enabled = enabled
+    self.is_points = not source.is_image
+    self.real_points = reference_points(source) if self.is_points and enabled else None
+    self.means = (data.mixture_means(config.data)
+                  if config.data.name in ('ring', 'grid') else None)
+
+  def write(self, state, step: int) -> np.ndarray | None:
+    """Samples the state and writes the picture; returns it (None where not writing)."""
+    # Every process runs the sampler: with several hosts it is one global program.
+    samples = np.asarray(jax.device_get(self.sample_fn(state, self.noise, self.labels)))
+    if not self.enabled:
+      return None
+    path = os.path.join(self.directory, f'step_{step:07d}.png')
+    os.makedirs(self.directory, exist_ok=True)
+    if self.is_points:
+      return writers.save_scatter_plot(path, samples, real=self.real_points, means=self.means)
+    return writers.save_image_grid(samples, path, ncols=self.ncols)

@@ -1,0 +1,235 @@
+"""Games: every registered game shards and resumes exactly; conditional GANs' terms by hand."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import gan_jax
+from gan_jax import games
+from gan_jax import models
+from gan_jax import parallel
+from gan_jax import state as state_lib
+from gan_jax import step as step_lib
+from gan_jax import train
+from gan_jax import validation
+from gan_jax.models import conditioning as conditioning_lib
+from tiny_configs import tiny_config
+
+SHAPE = (8, 8, 1)
+NUM_CLASSES = 10
+
+# A tiny config of each registered game (a new game adds its line here).
+GAME_CONFIGS = {
+    'unconditional': {},
+    'conditional': {'game.name': 'conditional'},
+}
+
+
+def test_every_game_has_a_tiny_config():
+  assert set(GAME_CONFIGS) == set(games.GAMES)
+
+
+def _batch(config, seed=0):
+  rng = np.random.default_rng(seed)
+  n = config.batch_size * config.loss.n_critic
+  return {'x': rng.uniform(-1, 1, (n, *SHAPE)).astype(np.float32),
+          'y': rng.integers(0, NUM_CLASSES, (n,)).astype(np.int32)}
+
+
+def _one_step(config, mesh, batch):
+  state = state_lib.create_state(config, SHAPE, mesh, NUM_CLASSES)
+  train_step = step_lib.make_train_step(config, mesh, SHAPE, num_classes=NUM_CLASSES)
+  return jax.device_get(train_step(state, parallel.global_batch(batch, mesh)))
+
+
+@pytest.mark.parametrize('name', sorted(GAME_CONFIGS))
+def test_eight_devices_match_one_for_every_game(name):
+  config = tiny_config(**GAME_CONFIGS[name], **{'loss.n_critic': 2})
+  batch = _batch(config)
+  state_8, metrics_8 = _one_step(config, parallel.make_mesh(), batch)
+  state_1, metrics_1 = _one_step(config, parallel.make_mesh(jax.devices()[:1]), batch)
+  for a, b in zip(jax.tree.leaves(state_8), jax.tree.leaves(state_1)):
+    np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+  for key in metrics_1:
+    np.testing.assert_allclose(metrics_8[key], metrics_1[key], rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize('name', sorted(GAME_CONFIGS))
+def test_resume_is_exact_for_every_game(name, tmp_path):
+  fields = GAME_CONFIGS[name]
+  straight = train.train_and_evaluate(
+      tiny_config(**fields, num_train_steps=4, checkpoint_every_steps=4), str(tmp_path / 'a'))
+  train.train_and_evaluate(tiny_config(**fields, num_train_steps=2), str(tmp_path / 'b'))
+  resumed = train.train_and_evaluate(
+      tiny_config(**fields, num_train_steps=4, checkpoint_every_steps=2), str(tmp_path / 'b'))
+  for a, b in zip(jax.tree.leaves(jax.device_get(straight)),
+                  jax.tree.leaves(jax.device_get(resumed))):
+    np.testing.assert_array_equal(a, b)
+
+
+def _conditional_models(model_name, g_conditioning='cbn', d_conditioning='projection',
+                        shape=SHAPE):
+  config = tiny_config(**{'model.name': model_name})
+  conditioning = conditioning_lib.Conditioning(NUM_CLASSES, g_conditioning, d_conditioning)
+  return (config,) + models.make_models(config.model, shape, conditioning)
+
+
+@pytest.mark.parametrize('model_name, g_conditioning, shape', [
+    ('mlp', 'concat', (2,)), ('mlp', 'cbn', (2,)), ('dcgan', 'cbn', SHAPE),
+    ('resnet', 'cbn', SHAPE)])
+def test_the_label_reaches_both_players(model_name, g_conditioning, shape):
+  config, generator, discriminator = _conditional_models(model_name, g_conditioning,
+                                                         shape=shape)
+  z = jax.random.normal(jax.random.PRNGKey(0), (4, config.model.latent_dim))
+  y0, y1 = jnp.zeros((4,), jnp.int32), jnp.full((4,), 3, jnp.int32)
+  g_vars = generator.init(jax.random.PRNGKey(1), z, train=False, labels=y0)
+  # Move the class-dependent parameters off their init (cBN scales start near 1).
+  g_vars = jax.tree.map(lambda p: p + 0.1 * jax.random.normal(jax.random.PRNGKey(2), p.shape),
+                        g_vars)
+  x0 = generator.apply(g_vars, z, train=False, labels=y0)
+  x1 = generator.apply(g_vars, z, train=False, labels=y1)
+  assert x0.shape == (4, *shape) and not np.allclose(x0, x1)
+  d_vars = discriminator.init(jax.random.PRNGKey(3), x0, train=False, labels=y0)
+  assert not np.allclose(discriminator.apply(d_vars, x0, train=False, labels=y0),
+                         discriminator.apply(d_vars, x0, train=False, labels=y1))
+
+
+def test_projection_term_equals_its_formula():
+  """D(x, y) = psi(phi(x)) + <V e_y, phi(x)>: the logit of the unconditional net plus the term."""
+  config, _, discriminator = _conditional_models('mlp', shape=(2,))
+  x = jax.random.normal(jax.random.PRNGKey(0), (5, 2))
+  y = jnp.array([0, 3, 3, 9, 1], jnp.int32)
+  variables = discriminator.init(jax.random.PRNGKey(1), x, train=False, labels=y)
+  params = variables['params']
+  # The projection embedding starts from zero-mean weights; give it a visible size.
+  params['projection']['kernel'] = jax.random.normal(jax.random.PRNGKey(2),
+                                                     params['projection']['kernel'].shape)
+  logits = np.asarray(discriminator.apply({'params': params}, x, train=False, labels=y))
+  # phi(x): the hidden layer by hand (leaky ReLU 0.2), psi: the output Dense.
+  h = np.asarray(x) @ np.asarray(params['Dense_0']['kernel']) + np.asarray(params['Dense_0']['bias'])
+  h = np.where(h > 0, h, 0.2 * h)
+  psi = h @ np.asarray(params['Dense_1']['kernel'])[:, 0] + np.asarray(params['Dense_1']['bias'])[0]
+  v = np.asarray(params['projection']['kernel'])  # (K, F): row y is embed(y).
+  expected = psi + np.sum(v[np.asarray(y)] * h, axis=1)
+  np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_conditional_batch_norm_equals_its_formula():
+  module = conditioning_lib.ConditionalBatchNorm(num_classes=3, train=True)
+  x = jax.random.normal(jax.random.PRNGKey(0), (6, 2, 2, 4)) * 3 + 1
+  y = jnp.array([0, 1, 2, 2, 1, 0], jnp.int32)
+  variables = module.init(jax.random.PRNGKey(1), x, y)
+  out, _ = module.apply(variables, x, y, mutable=['batch_stats'])
+  xn = np.asarray(x, np.float64)
+  normalised = (xn - xn.mean(axis=(0, 1, 2))) / np.sqrt(xn.var(axis=(0, 1, 2)) + 1e-5)
+  scale = np.asarray(variables['params']['scale']['embedding'])[np.asarray(y)]
+  shift = np.asarray(variables['params']['shift']['embedding'])[np.asarray(y)]
+  expected = normalised * scale[:, None, None, :] + shift[:, None, None, :]
+  np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def _bce_real(logits):  # -log sigmoid(l)
+  return np.log1p(np.exp(-logits))
+
+
+def _bce_fake(logits):  # -log(1 - sigmoid(l))
+  return np.log1p(np.exp(logits))
+
+
+def _log_softmax(logits):
+  logits = logits - logits.max(axis=1, keepdims=True)
+  return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize('on_fakes', [False, True])
+def test_acgan_losses_equal_the_hand_written_formulas(on_fakes):
+  config = tiny_config(**{'game.name': 'conditional', 'model.name': 'mlp',
+                          'game.conditional.d_conditioning': 'acgan',
+                          'game.conditional.g_conditioning': 'concat',
+                          'game.conditional.acgan_d_weight': 0.7,
+                          'game.conditional.acgan_g_weight': 0.3,
+                          'game.conditional.acgan_d_on_fakes': on_fakes})
+  game = games.make_game(config, (2,), NUM_CLASSES)
+  state = state_lib.init_state(config, (2,), jax.random.PRNGKey(0), NUM_CLASSES)
+  rng = np.random.default_rng(1)
+  batch = {'x': rng.normal(size=(16, 2)).astype(np.float32),
+           'y': rng.integers(0, NUM_CLASSES, 16).astype(np.int32),
+           'z': rng.normal(size=(16, config.model.latent_dim)).astype(np.float32),
+           'fake_y': rng.integers(0, NUM_CLASSES, 16).astype(np.int32)}
+  key = jax.random.PRNGKey(2)
+  d_loss, (_, d_metrics) = game.loss('d', {'d': state.params['d']}, state, batch, key,
+                                     step_lib.make_context(config))
+  g_loss, (_, g_metrics) = game.loss('g', {'g': state.params['g']}, state, batch, key,
+                                     step_lib.make_context(config))
+  apply = lambda name, **inputs: game.modules[name].apply(
+      {'params': state.params[name], 'batch_stats': state.batch_stats[name]}, **inputs,
+      train=True, mutable=['batch_stats'])[0]
+  fake = apply('g', z=batch['z'], labels=batch['fake_y'])
+  real_logit, real_classes = map(np.asarray, apply('d', x=batch['x'], labels=batch['y']))
+  fake_logit, fake_classes = map(np.asarray, apply('d', x=fake, labels=batch['fake_y']))
+  ce = lambda logits, y: -np.mean(_log_softmax(logits)[np.arange(len(y)), y])
+  expected_d = (np.mean(_bce_real(real_logit)) + np.mean(_bce_fake(fake_logit))
+                + 0.7 * ce(real_classes, batch['y']))
+  if on_fakes:
+    expected_d += 0.7 * ce(fake_classes, batch['fake_y'])
+  expected_g = np.mean(_bce_real(fake_logit)) + 0.3 * ce(fake_classes, batch['fake_y'])
+  np.testing.assert_allclose(d_loss, expected_d, rtol=1e-5)
+  np.testing.assert_allclose(g_loss, expected_g, rtol=1e-5)
+  assert ('d_class_fake' in d_metrics) == on_fakes and 'g_class' in g_metrics
+
+
+def test_fake_labels_from_the_data_are_the_real_batch_labels():
+  config = tiny_config(**{'game.name': 'conditional', 'game.conditional.fake_labels': 'data'})
+  game = games.make_game(config, SHAPE, NUM_CLASSES)
+  batch = _batch(config)
+  drawn = game.draw('d', batch, jax.random.PRNGKey(0))
+  np.testing.assert_array_equal(drawn['fake_y'], batch['y'])
+  uniform = games.make_game(tiny_config(**{'game.name': 'conditional'}), SHAPE, NUM_CLASSES)
+  labels = np.asarray(uniform.draw('d', {'x': np.zeros((4000, 1)), 'y': np.zeros(4000, np.int32)},
+                                   jax.random.PRNGKey(1))['fake_y'])
+  counts = np.bincount(labels, minlength=NUM_CLASSES)
+  assert counts.min() > 330 and counts.max() < 470  # 400 expected per class.
+
+
+def test_conditional_run_samples_requested_classes_and_checks_labels(tmp_path):
+  config = tiny_config(**{'game.name': 'conditional'}, num_grid_samples=20)
+  train.train_and_evaluate(config, str(tmp_path))
+  run = gan_jax.load_run(str(tmp_path))
+  assert run.is_conditional and run.num_classes == 10
+  samples = run.sample(6, seed=0, labels=np.array([0, 1, 2, 3, 4, 5]))
+  assert samples.shape == (6, 8, 8, 1) and np.all(np.abs(samples) <= 1)
+  np.testing.assert_array_equal(run.sample(10, seed=1), run.sample(10, seed=1, labels=np.arange(10)))
+  with pytest.raises(ValueError, match=r'labels must be in \[0, 10\)'):
+    run.sample(2, labels=np.array([0, 10]))
+  with pytest.raises(ValueError, match='shape'):
+    run.sample(2, labels=np.array([0]))
+
+
+def test_unconditional_run_refuses_labels(tmp_path):
+  train.train_and_evaluate(tiny_config(), str(tmp_path))
+  with pytest.raises(ValueError, match='takes no labels'):
+    gan_jax.load_run(str(tmp_path)).sample(2, labels=np.array([0, 1]))
+
+
+def test_bad_game_configs_are_clear_errors(tmp_path):
+  with pytest.raises(ValueError, match="config.game.name='cgan' is unknown; known: conditional"):
+    validation.validate_config(tiny_config(**{'game.name': 'cgan'}))
+  with pytest.raises(ValueError, match=r"config.stabilize.pack=2 is not supported by "
+                                       r"config.game.name='conditional'"):
+    validation.validate_config(tiny_config(**{'game.name': 'conditional', 'stabilize.pack': 2}))
+  with pytest.raises(ValueError, match='d_conditioning'):
+    games.make_game(tiny_config(**{'game.name': 'conditional',
+                                   'game.conditional.d_conditioning': 'concat'}), SHAPE, 10)
+  with pytest.raises(ValueError, match=r"\['class_accuracy'\] score samples generated"):
+    validation.validate_config(tiny_config(**{'eval.metrics': ('class_accuracy',),
+                                              'eval.extractor': 'digits8'}))
+  # A conditional game on unlabelled data stops before training.
+  x = np.random.default_rng(0).integers(0, 255, (32, 8, 8, 1), dtype=np.uint8)
+  np.savez(tmp_path / 'unlabelled.npz', x=x)
+  config = tiny_config(**{'game.name': 'conditional', 'data.name': 'npz',
+                          'data.path': str(tmp_path / 'unlabelled.npz')})
+  with pytest.raises(ValueError, match='needs labelled data'):
+    train.train_and_evaluate(config, str(tmp_path / 'run'))
+  assert not (tmp_path / 'run' / 'checkpoints').exists()
