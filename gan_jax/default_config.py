@@ -105,6 +105,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.eval.every_steps = 0  # Evaluate every this many steps (0 = only at the end).
   config.eval.num_samples = 2000  # Generated samples per evaluation.
   config.eval.num_real = 10_000  # Real examples for the reference statistics (capped at the dataset).
+  config.eval.reference_split = ''  # Split of the real reference set ('' = data.split), e.g. 'test'.
   config.eval.extractor = ''  # Feature network: digits8 | mnist28 | inception_v3 ('' = none).
   config.eval.extractor_weights = ''  # Weights file of the extractor ('' = its packaged/cached default).
   config.eval.primary = ''  # Metric that picks the best checkpoint ('' = the first one listed).

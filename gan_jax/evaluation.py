@@ -28,9 +28,19 @@ def _file_fingerprint(path: str):
   return [os.path.abspath(path), stat.st_size, stat.st_mtime_ns]
 
 
+def reference_data_config(config):
+  """`config.data` with the split of the reference set (`eval.reference_split`, if set)."""
+  data_config = config.data
+  if config.eval.reference_split and config.eval.reference_split != data_config.split:
+    data_config = data_config.copy_and_resolve_references()
+    data_config.split = config.eval.reference_split
+  return data_config
+
+
 def reference_key(config) -> dict:
   """What identifies a run's reference set: dataset, split, preprocessing, subset, seed."""
-  key = {field: config.data[field] for field in _DATA_FIELDS}
+  data_config = reference_data_config(config)
+  key = {field: data_config[field] for field in _DATA_FIELDS}
   key['path'] = _file_fingerprint(config.data.path)
   key['labels_path'] = _file_fingerprint(config.data.labels_path)
   key['num_real'] = int(config.eval.num_real)
@@ -42,17 +52,22 @@ def make_evaluator(config, source=None):
   """The Evaluator for `config.eval`, or None when no metric is listed.
 
   `source` is the run's data source when the caller already has it (training);
-  otherwise it is built from `config.data` only if the reference is not cached.
+  otherwise it is built from `config.data` only if the reference is not cached. With
+  `eval.reference_split` set to another split (e.g. 'test'), the reference is read from
+  that split instead, never from the training examples.
   """
   if not config.eval.metrics:
     return None
   evaluator_lib.check_eval_config(config.eval)
+  data_config = reference_data_config(config)
+  if data_config is not config.data:
+    source = None
 
   def real_examples():
     nonlocal source
     if source is None:
-      source = data.make_source(config.data, config.seed)
-    return data.read_examples(source, config.data, config.eval.num_real, config.seed)
+      source = data.make_source(data_config, config.seed)
+    return data.read_examples(source, data_config, config.eval.num_real, config.seed)
 
   extractor = None
   if any(m in evaluator_lib.NEEDS_EXTRACTOR for m in config.eval.metrics):

@@ -25,7 +25,7 @@ class ClassAccuracy(NamedTuple):
 
 
 class IntraFID(NamedTuple):
-  mean: float  # Mean of the per-class FIDs.
+  mean: float  # Mean of the per-class FIDs (over the classes with enough examples).
   per_class: tuple[float, ...]
 
 
@@ -60,7 +60,8 @@ def intra_fid(real_features, real_labels, fake_features, fake_labels,
               num_classes: int) -> IntraFID:
   """FID between the real and the generated features of each class, and their mean.
 
-  Each class needs at least 2 examples on both sides; with fewer examples than feature
+  A class with fewer than 2 examples on either side gets NaN and is left out of the
+  mean (a ValueError if no class has enough). With fewer examples than feature
   dimensions the covariances are singular and FID is computed as `fid` handles that
   (eps added to the diagonals), so compare intra-FIDs only at equal sample counts.
   """
@@ -70,8 +71,8 @@ def intra_fid(real_features, real_labels, fake_features, fake_labels,
   per_class = []
   for c in range(num_classes):
     real, fake = real_features[real_labels == c], fake_features[fake_labels == c]
-    if len(real) < 2 or len(fake) < 2:
-      raise ValueError(f'intra-FID needs at least 2 real and 2 generated examples of class '
-                       f'{c}; got {len(real)} and {len(fake)}.')
-    per_class.append(float(fid(real, fake)))
-  return IntraFID(float(np.mean(per_class)), tuple(per_class))
+    per_class.append(float(fid(real, fake)) if len(real) >= 2 and len(fake) >= 2
+                     else float('nan'))
+  if np.all(np.isnan(per_class)):
+    raise ValueError('intra-FID needs at least 2 real and 2 generated examples of some class.')
+  return IntraFID(float(np.nanmean(per_class)), tuple(per_class))

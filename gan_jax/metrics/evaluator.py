@@ -112,7 +112,7 @@ def _intra_fid(m: MetricInputs) -> dict:
   num_classes = m.fake_outputs['logits'].shape[1]
   result = intra_fid(m.reference['features'], m.reference['labels'],
                      m.fake_outputs['features'], m.fake_labels, num_classes)
-  return {'intra_fid': result.mean, 'intra_fid_max': max(result.per_class)}
+  return {'intra_fid': result.mean, 'intra_fid_max': float(np.nanmax(result.per_class))}
 
 
 def _features_only(keys, fn):
