@@ -49,8 +49,8 @@ from absl import flags
 from ml_collections import config_flags
 
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 
 _BENCHMARKS = pathlib.Path(__file__).resolve().parent
 

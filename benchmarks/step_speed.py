@@ -33,8 +33,8 @@ from ml_collections import config_flags
 
 from gan_jax import data
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 from gan_jax.data import on_device
 from gan_jax.data import throughput
 

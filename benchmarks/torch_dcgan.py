@@ -10,7 +10,7 @@ Dense, and ConvTranspose2d correlates with the flipped kernel where flax's does 
 With kernel 4, stride 2 and padding 1, torch's Conv2d halves and ConvTranspose2d
 doubles H and W, with the same alignment as flax's 'SAME' padding for even sizes.
 
-`TorchGANStep` does what one `gan_jax.step` train step does for the non-saturating or
+`TorchGANStep` does what one `gan_jax.core.step` train step does for the non-saturating or
 hinge loss with Adam at a constant or linearly decaying rate: `n_critic` discriminator
 updates, each generating a fake batch without gradients and calling the discriminator
 twice (real, then fake), then one generator update, then the EMA of the generator's
@@ -39,7 +39,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from gan_jax import models as models_lib
-from gan_jax import packing
+from gan_jax.stabilize import packing
 from gan_jax.models import dcgan as jax_dcgan
 
 # flax's BatchNorm keeps running = 0.9 * running + 0.1 * batch (layers.BATCH_NORM_MOMENTUM);
@@ -227,7 +227,7 @@ def to_torch(x: np.ndarray) -> torch.Tensor:
 
 def make_lr_scheduler(optimizer: torch.optim.Optimizer, optim_config,
                       num_updates: int) -> torch.optim.lr_scheduler.LRScheduler | None:
-  """torch's counterpart of `gan_jax.optim.make_schedule` for one player, or None.
+  """torch's counterpart of `gan_jax.core.optim.make_schedule` for one player, or None.
 
   None for the constant rate. For 'linear', a scheduler to step after every update of
   `optimizer`: optax's schedule counts the player's updates (`num_updates` of them over
@@ -250,7 +250,7 @@ def gan_jax_param_counts(config, data_shape: tuple) -> dict:
   generator, discriminator = models_lib.make_models(config.model, tuple(data_shape))
   key = jax.random.PRNGKey(0)
   # Two examples: BatchNorm needs a batch; the discriminator judges packs of
-  # `stabilize.pack` examples. Both as in gan_jax.state.init_state.
+  # `stabilize.pack` examples. Both as in gan_jax.core.state.init_state.
   z = jnp.zeros((2, int(config.model.latent_dim)), jnp.float32)
   x = jnp.zeros((2, *packing.packed_shape(data_shape, config.stabilize.pack)), jnp.float32)
   counts = {}

@@ -14,7 +14,7 @@ packing (`stabilize.pack`).
 Layouts are gan_jax's: points (B, D), images NHWC, flattened in (H, W, C) order by both
 players, so a flax kernel is the transpose of the torch weight. Packing happens inside
 the torch discriminator, which takes the unpacked batch (B, ...) and joins each run of m
-consecutive examples as `gan_jax.packing.pack` does (member j fills features
+consecutive examples as `gan_jax.stabilize.packing.pack` does (member j fills features
 [j * C, (j + 1) * C) of the last axis) before flattening: for points a view (B / m, m * D).
 Weights start as flax's default initialisation (LeCun normal, truncated; zero biases;
 BatchNorm scales N(1, 0.02) as in `layers.batch_norm`).
@@ -36,7 +36,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from gan_jax import packing
+from gan_jax.stabilize import packing
 from gan_jax.models import layers as jax_layers
 
 _BENCHMARKS = pathlib.Path(__file__).resolve().parent

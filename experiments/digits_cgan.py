@@ -18,8 +18,8 @@ def get_config():
   config.data.name = 'digits'
   config.model.name = 'dcgan'
   config.num_grid_samples = 80  # 8 samples of each digit, one row per digit.
-  config.eval.metrics = ('class_accuracy', 'fid', 'intra_fid', 'kid', 'precision_recall',
-                         'class_coverage')
+  config.eval.metrics = ('class_accuracy', 'fid', 'intra_fid', 'within_class_diversity', 'kid',
+                         'precision_recall', 'class_coverage')
   config.eval.extractor = 'digits8'  # LeNet-style classifier shipped with the package.
   config.eval.num_samples = 2000
   return config

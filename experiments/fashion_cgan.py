@@ -30,7 +30,8 @@ def get_config():
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 2500
   config.num_grid_samples = 100  # 10 samples of each class, one row per class.
-  config.eval.metrics = ('class_accuracy', 'fid', 'intra_fid', 'kid', 'precision_recall')
+  config.eval.metrics = ('class_accuracy', 'fid', 'intra_fid', 'within_class_diversity', 'kid',
+                         'precision_recall')
   config.eval.extractor = 'fashion28'
   config.eval.reference_split = 'test'
   config.eval.num_samples = 10_000

@@ -9,8 +9,8 @@ The entry points a researcher reaches for first:
 
 from gan_jax.games import GAMES, Game, make_game
 from gan_jax.run import Run, load_run
-from gan_jax.state import GameState, GANState, create_state
-from gan_jax.step import make_sample_fn, make_train_step
+from gan_jax.core.state import GameState, GANState, create_state
+from gan_jax.core.step import make_sample_fn, make_train_step
 
 __all__ = ['GAMES', 'GANState', 'Game', 'GameState', 'Run', 'create_state', 'load_run',
            'make_game', 'make_sample_fn', 'make_train_step', 'train_and_evaluate']

@@ -11,11 +11,11 @@ import jax
 import ml_collections
 import numpy as np
 
-from gan_jax import checkpoint as checkpoint_lib
+from gan_jax.io import checkpoint as checkpoint_lib
 from gan_jax import games
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 
 
 @dataclasses.dataclass

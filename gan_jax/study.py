@@ -10,7 +10,7 @@ collected into `<workdir>/study.json` (per-seed values, mean, sample std, wall t
 and `<workdir>/study.md` (one Markdown table row per metric set).
 
 With `--parallel_seeds` (data drawn on device only) all seeds train at once in one
-vmapped program (`gan_jax.multiseed`), without checkpoints or logs: the study then
+vmapped program (`gan_jax.core.multiseed`), without checkpoints or logs: the study then
 writes each seed's final samples as `<workdir>/seed_<s>.png` beside the table.
 """
 
@@ -79,8 +79,8 @@ def _train_one_by_one(config, workdir: str, seeds: list[int]) -> tuple[list[dict
 def _train_in_parallel(config, workdir: str, seeds: list[int]) -> tuple[list[dict], list[float]]:
   """All seeds in one vmapped program; each seed's final samples drawn to a PNG."""
   from gan_jax import data  # pylint: disable=g-import-not-at-top
-  from gan_jax import multiseed  # pylint: disable=g-import-not-at-top
-  from gan_jax import writers  # pylint: disable=g-import-not-at-top
+  from gan_jax.core import multiseed  # pylint: disable=g-import-not-at-top
+  from gan_jax.io import writers  # pylint: disable=g-import-not-at-top
   states, finite, seconds = multiseed.train_seeds(config, seeds)
   per_seed = []
   os.makedirs(workdir, exist_ok=True)

@@ -15,19 +15,19 @@ import jax
 import numpy as np
 import tqdm
 
-from gan_jax import cache
-from gan_jax import checkpoint as checkpoint_lib
+from gan_jax.io import cache
+from gan_jax.io import checkpoint as checkpoint_lib
 from gan_jax import data
 from gan_jax import evaluation
-from gan_jax import events as events_lib
+from gan_jax.core import events as events_lib
 from gan_jax import games
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
-from gan_jax import validation
-from gan_jax import writers
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
+from gan_jax.core import validation
+from gan_jax.io import writers
 from gan_jax.data import on_device
-from gan_jax.preview import Preview
+from gan_jax.io.preview import Preview
 
 # Losses whose non-finite value stops a run.
 _WATCHED = ('d_loss', 'g_loss')

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gan_jax import augment
+from gan_jax.stabilize import augment
 
 # Square even, non-square odd, and one-channel shapes (N, H, W, C).
 SHAPES = [(3, 8, 8, 3), (4, 7, 5, 2), (2, 9, 6, 1)]

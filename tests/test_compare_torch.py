@@ -10,10 +10,10 @@ import pytest
 
 from by_path import load_benchmark
 from gan_jax import models as models_lib
-from gan_jax import optim
-from gan_jax import packing
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
+from gan_jax.core import optim
+from gan_jax.stabilize import packing
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 from gan_jax.models import layers
 from tiny_configs import EXPERIMENTS
 from tiny_configs import load_experiment
@@ -209,7 +209,7 @@ def test_bfloat16_step_autocasts_the_players_and_keeps_float32_state():
 def _gan_jax_noise(config, state) -> list:
   """The noise batches gan_jax's step draws at `state.step`: critic updates', then G's.
 
-  Mirrors the key use of `gan_jax.step.make_train_step_fn`: fold_in(key, step) split in
+  Mirrors the key use of `gan_jax.core.step.make_train_step_fn`: fold_in(key, step) split in
   (critic, generator, data) keys, the critic key split per update, and each update's
   key split in (noise, loss) keys.
   """
@@ -367,7 +367,7 @@ def test_linear_schedule_counts_each_players_updates_as_optax():
   """The torch rates after each step are optax's at the players' update counts.
 
   gan_jax decays G's rate over num_train_steps updates and D's over n_critic times as
-  many, one value per update (gan_jax.optim). Steps past the end run at rate 0. The
+  many, one value per update (gan_jax.core.optim). Steps past the end run at rate 0. The
   tiny MLP makes four steps take milliseconds.
   """
   config = _mlp_config(**{'optim.schedule': 'linear', 'loss.name': 'hinge',

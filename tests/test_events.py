@@ -1,6 +1,6 @@
 """What the loop does after each step, and how many steps a compiled call may run."""
 
-from gan_jax import events
+from gan_jax.core import events
 from tiny_configs import tiny_config
 
 

@@ -10,10 +10,10 @@ import gan_jax
 from gan_jax import games
 from gan_jax import models
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 from gan_jax import train
-from gan_jax import validation
+from gan_jax.core import validation
 from gan_jax.models import conditioning as conditioning_lib
 from tiny_configs import tiny_config
 
@@ -233,3 +233,23 @@ def test_bad_game_configs_are_clear_errors(tmp_path):
   with pytest.raises(ValueError, match='needs labelled data'):
     train.train_and_evaluate(config, str(tmp_path / 'run'))
   assert not (tmp_path / 'run' / 'checkpoints').exists()
+
+
+def test_conditional_preview_has_one_row_per_class(tmp_path):
+  from PIL import Image
+  train.train_and_evaluate(tiny_config(**{'game.name': 'conditional'}, num_grid_samples=20),
+                           str(tmp_path))
+  grid = np.asarray(Image.open(tmp_path / 'samples' / 'step_0000002.png'))
+  # 8x8 digits enlarged to 32x32 cells with 2-pixel borders: 10 rows (classes) of 2.
+  assert grid.shape[:2] == (10 * 32 + 11 * 2, 2 * 32 + 3 * 2)
+
+
+def test_a_checkpoint_from_before_games_is_a_clear_error(tmp_path):
+  import json
+  train.train_and_evaluate(tiny_config(), str(tmp_path))
+  path = tmp_path / 'checkpoints' / '2' / 'meta' / 'metadata'  # orbax's JSON item
+  meta = json.loads(path.read_text())
+  del meta['state_format']  # As written by gan_jax before games.
+  path.write_text(json.dumps(meta))
+  with pytest.raises(ValueError, match='holds a state of format 1, and this gan_jax reads format 2'):
+    gan_jax.load_run(str(tmp_path))

@@ -7,8 +7,8 @@ import pytest
 
 from by_path import load_benchmark
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 from tiny_configs import tiny_config
 
 matmul_floor = load_benchmark('matmul_floor')

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.spatial
 from sklearn import metrics as sk_metrics
 
 from gan_jax.metrics import class_conditional
@@ -54,3 +55,16 @@ def test_intra_fid_leaves_out_classes_without_examples():
   fake_labels = np.zeros(40, int)
   result = class_conditional.intra_fid(real, real_labels, fake, fake_labels, 2)
   assert np.isnan(result.per_class[1]) and result.mean == pytest.approx(result.per_class[0])
+
+
+def test_within_class_diversity_is_the_ratio_of_mean_pairwise_distances():
+  rng = np.random.default_rng(3)
+  real_labels, fake_labels = rng.integers(0, 2, 300), rng.integers(0, 2, 200)
+  real = rng.normal(size=(300, 5))
+  fake = rng.normal(size=(200, 5)) * np.where(fake_labels == 0, 0.5, 1.0)[:, None]
+  result = class_conditional.within_class_diversity(real, real_labels, fake, fake_labels, 2)
+  expected = [scipy.spatial.distance.pdist(fake[fake_labels == c]).mean()
+              / scipy.spatial.distance.pdist(real[real_labels == c]).mean() for c in range(2)]
+  np.testing.assert_allclose(result.per_class, expected, rtol=1e-6)
+  assert result.ratio == pytest.approx(np.mean(expected))
+  assert result.per_class[0] < 0.6 < 0.9 < result.per_class[1]

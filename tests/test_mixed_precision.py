@@ -12,9 +12,9 @@ import pytest
 
 from gan_jax import models
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
-from gan_jax import validation
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
+from gan_jax.core import validation
 from gan_jax.default_config import get_base_config
 from gan_jax.models import layers
 from tiny_configs import tiny_config

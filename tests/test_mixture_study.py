@@ -4,7 +4,7 @@ import pytest
 
 from by_path import EXPERIMENTS
 from by_path import load_module
-from gan_jax import validation
+from gan_jax.core import validation
 
 
 study = load_module(EXPERIMENTS / 'mixture_study.py')

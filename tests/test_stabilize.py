@@ -12,12 +12,12 @@ import pytest
 from gan_jax import games
 from gan_jax import losses
 from gan_jax import models
-from gan_jax import packing
+from gan_jax.stabilize import packing
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 from gan_jax import train
-from gan_jax import validation
+from gan_jax.core import validation
 from tiny_configs import tiny_config
 
 

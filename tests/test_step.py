@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 from tiny_configs import tiny_config
 
 

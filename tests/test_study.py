@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from gan_jax import multiseed
+from gan_jax.core import multiseed
 from gan_jax import study
 from gan_jax import train
 from tiny_configs import tiny_config

@@ -12,7 +12,7 @@ import tensorflow_datasets as tfds
 
 import gan_jax
 from gan_jax import train
-from gan_jax import validation
+from gan_jax.core import validation
 from tiny_configs import EXPERIMENTS, load_experiment, shrink, tiny_config
 
 

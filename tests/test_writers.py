@@ -1,4 +1,4 @@
-"""Tests for gan_jax.writers: metrics.jsonl, TensorBoard events, image grids, scatter plots."""
+"""Tests for gan_jax.io.writers: metrics.jsonl, TensorBoard events, image grids, scatter plots."""
 
 import json
 import math
@@ -14,7 +14,7 @@ from PIL import Image
 from tensorboardX.proto import event_pb2
 from tensorboardX.record_writer import masked_crc32c
 
-from gan_jax import writers
+from gan_jax.io import writers
 
 
 def read_events(directory: pathlib.Path) -> list:

@@ -1,6 +1,6 @@
 """What a game is: the players of one GAN family, what they see, and their two sides' losses.
 
-The training step (`gan_jax/step.py`) is the same program for every family: fold the
+The training step (`gan_jax/core/step.py`) is the same program for every family: fold the
 step into the key, `n_critic` updates of the discriminator side (a `lax.scan`), one
 update of the generator side, the EMAs, the game's extra state. Everything that
 differs between families lives in a `Game`:

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from gan_jax import losses
 from gan_jax import models as models_lib
 from gan_jax import noise
-from gan_jax import packing
+from gan_jax.stabilize import packing
 from gan_jax.games import base
 from gan_jax.stabilize import unrolling
 from gan_jax.stabilize.view import make_view

@@ -8,7 +8,13 @@
       -> IntraFID(mean, per_class): FID between each class's real and generated
       features (Miyato & Koyama 2018), and the mean over classes.
 
-Both take features and logits from any extractor (`gan_jax.metrics.features`).
+  within_class_diversity(real_features, real_labels, fake_features, fake_labels, num_classes)
+      -> WithinClassDiversity(ratio, per_class): the mean pairwise feature distance among
+      the samples of one class over the same among its real examples, averaged over
+      classes: 1 is real-like variety, below 1 samples of a class alike (the
+      accuracy-for-diversity trade AC-GAN is known for).
+
+All take features and logits from any extractor (`gan_jax.metrics.features`).
 """
 
 from typing import NamedTuple
@@ -26,6 +32,11 @@ class ClassAccuracy(NamedTuple):
 
 class IntraFID(NamedTuple):
   mean: float  # Mean of the per-class FIDs (over the classes with enough examples).
+  per_class: tuple[float, ...]
+
+
+class WithinClassDiversity(NamedTuple):
+  ratio: float  # Mean over classes of fake / real mean pairwise distance.
   per_class: tuple[float, ...]
 
 
@@ -76,3 +87,31 @@ def intra_fid(real_features, real_labels, fake_features, fake_labels,
   if np.all(np.isnan(per_class)):
     raise ValueError('intra-FID needs at least 2 real and 2 generated examples of some class.')
   return IntraFID(float(np.nanmean(per_class)), tuple(per_class))
+
+
+def mean_pairwise_distance(features, max_points: int = 1000) -> float:
+  """The mean Euclidean distance over distinct pairs of (at most the first `max_points`) rows."""
+  x = np.asarray(features, np.float64)[:max_points]
+  if len(x) < 2:
+    return float('nan')
+  squared = np.sum(x * x, axis=1)
+  distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * x @ x.T, 0.0))
+  return float(distances[np.triu_indices(len(x), k=1)].mean())
+
+
+def within_class_diversity(real_features, real_labels, fake_features, fake_labels,
+                           num_classes: int) -> WithinClassDiversity:
+  """Per class, fake over real mean pairwise feature distance; their mean over classes.
+
+  Classes with fewer than 2 examples on either side get NaN and are left out.
+  """
+  real_features, fake_features = np.asarray(real_features), np.asarray(fake_features)
+  real_labels = _check_labels(real_labels, len(real_features), num_classes, 'real labels')
+  fake_labels = _check_labels(fake_labels, len(fake_features), num_classes, 'fake labels')
+  per_class = tuple(
+      mean_pairwise_distance(fake_features[fake_labels == c])
+      / mean_pairwise_distance(real_features[real_labels == c]) for c in range(num_classes))
+  if np.all(np.isnan(per_class)):
+    raise ValueError('within-class diversity needs at least 2 real and 2 generated examples '
+                     'of some class.')
+  return WithinClassDiversity(float(np.nanmean(per_class)), per_class)

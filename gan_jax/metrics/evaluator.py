@@ -20,10 +20,10 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from gan_jax import cache
+from gan_jax.io import cache
 
 # Functions, not modules: `gan_jax.metrics` re-exports functions under module names.
-from gan_jax.metrics.class_conditional import class_accuracy, intra_fid
+from gan_jax.metrics.class_conditional import class_accuracy, intra_fid, within_class_diversity
 from gan_jax.metrics.detector import detectability
 from gan_jax.metrics.fid import fid_from_stats
 from gan_jax.metrics.inception_score import inception_score
@@ -115,6 +115,14 @@ def _intra_fid(m: MetricInputs) -> dict:
   return {'intra_fid': result.mean, 'intra_fid_max': float(np.nanmax(result.per_class))}
 
 
+def _within_class_diversity(m: MetricInputs) -> dict:
+  num_classes = m.fake_outputs['logits'].shape[1]
+  result = within_class_diversity(m.reference['features'], m.reference['labels'],
+                                  m.fake_outputs['features'], m.fake_labels, num_classes)
+  return {'within_class_diversity': result.ratio,
+          'within_class_diversity_min': float(np.nanmin(result.per_class))}
+
+
 def _features_only(keys, fn):
   return Metric(keys, frozenset({'features'}), fn)
 
@@ -139,6 +147,8 @@ METRICS = {
                              frozenset({'features', 'labels'}), _class_accuracy),
     'intra_fid': Metric(('intra_fid', 'intra_fid_max'), frozenset({'features', 'labels'}),
                         _intra_fid),
+    'within_class_diversity': Metric(('within_class_diversity', 'within_class_diversity_min'),
+                                     frozenset({'features', 'labels'}), _within_class_diversity),
 }
 # Metrics that need the feature network.
 NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.needs)

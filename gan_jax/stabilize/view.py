@@ -9,8 +9,8 @@ from typing import Callable
 
 import jax
 
-from gan_jax import augment
-from gan_jax import packing
+from gan_jax.stabilize import augment
+from gan_jax.stabilize import packing
 
 
 def make_view(stabilize_config, data_shape: tuple) -> Callable[[jax.Array, jax.Array], jax.Array]:

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
-from gan_jax import cache
+from gan_jax.io import cache
 from gan_jax.metrics.features import torch_pickle
 from gan_jax.metrics.features.extractor import FeatureExtractor
 

@@ -17,11 +17,11 @@ import optax
 
 from gan_jax import games
 from gan_jax import losses
-from gan_jax import optim
+from gan_jax.core import optim
 from gan_jax import parallel
-from gan_jax import state as state_lib
+from gan_jax.core import state as state_lib
 from gan_jax.data import on_device
-from gan_jax.state import GameState
+from gan_jax.core.state import GameState
 
 
 def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
@@ -133,7 +133,8 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None, num_classe
              for name in game.ema_players}
     else:
       ema = {name: state.params[name] for name in game.ema_players}
-    extra = game.update_extra(state, last, key)
+    # Its own key: fold_in gives one that none of the splits above can equal.
+    extra = game.update_extra(state, last, jax.random.fold_in(key, 1))
     state = state.replace(step=state.step + 1, ema=ema, extra=extra)
     # Metrics of the last critic update: the one the generator update responded to.
     metrics = {k: v[-1] for k, v in d_metrics.items()}

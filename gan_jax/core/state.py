@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from gan_jax import games
-from gan_jax import optim
+from gan_jax.core import optim
 from gan_jax import parallel
 
 PyTree = Any
@@ -57,7 +57,7 @@ def init_state(config, data_shape: tuple, key: jax.Array, num_classes: int = 0) 
       opt={side: optimizers[side].init(side_params(params, players))
            for side, players in game.sides.items()},
       ema={name: jax.tree.map(jnp.copy, params[name]) for name in game.ema_players},
-      extra=game.init_extra(key),
+      extra=game.init_extra(jax.random.fold_in(key, 1)),
   )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from gan_jax import data
 from gan_jax import parallel
-from gan_jax import writers
+from gan_jax.io import writers
 
 
 def fixed_noise(config, num: int) -> jax.Array:

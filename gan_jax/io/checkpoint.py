@@ -11,7 +11,7 @@ import ml_collections
 import orbax.checkpoint as ocp
 
 from gan_jax import default_config
-from gan_jax.state import STATE_FORMAT
+from gan_jax.core.state import STATE_FORMAT
 
 STATE, DATA, CONFIG, META = 'state', 'data', 'config', 'meta'
 

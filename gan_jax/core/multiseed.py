@@ -22,11 +22,11 @@ import numpy as np
 from gan_jax import data
 from gan_jax import evaluation
 from gan_jax import parallel
-from gan_jax import state as state_lib
-from gan_jax import step as step_lib
-from gan_jax import validation
+from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
+from gan_jax.core import validation
 from gan_jax.data import on_device
-from gan_jax.state import GameState
+from gan_jax.core.state import GameState
 
 # Every source that can be drawn on device is a 2-D mixture.
 _POINT_SHAPE = (2,)

@@ -4,12 +4,12 @@ Each registry also rejects unknown names where it is used; checking them all up 
 means a typo in the loss name does not surface only after the dataset has loaded.
 """
 
-from gan_jax import augment
+from gan_jax.stabilize import augment
 from gan_jax import data
 from gan_jax import games
 from gan_jax import losses
 from gan_jax import models
-from gan_jax import optim
+from gan_jax.core import optim
 from gan_jax.data import on_device
 from gan_jax.metrics import evaluator
 from gan_jax.models import layers
