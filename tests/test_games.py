@@ -1,5 +1,7 @@
 """Games: every registered game shards and resumes exactly; conditional GANs' terms by hand."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -245,7 +247,6 @@ def test_conditional_preview_has_one_row_per_class(tmp_path):
 
 
 def test_a_checkpoint_from_before_games_is_a_clear_error(tmp_path):
-  import json
   train.train_and_evaluate(tiny_config(), str(tmp_path))
   path = tmp_path / 'checkpoints' / '2' / 'meta' / 'metadata'  # orbax's JSON item
   meta = json.loads(path.read_text())
@@ -253,3 +254,18 @@ def test_a_checkpoint_from_before_games_is_a_clear_error(tmp_path):
   path.write_text(json.dumps(meta))
   with pytest.raises(ValueError, match='holds a state of format 1, and this gan_jax reads format 2'):
     gan_jax.load_run(str(tmp_path))
+
+
+def test_cas_metric_trains_on_the_samples_and_tests_on_the_reference(tmp_path):
+  from gan_jax import evaluation
+  from gan_jax.metrics import cas
+  config = tiny_config(**{'game.name': 'conditional', 'eval.metrics': ('cas',)})
+  train.train_and_evaluate(config, str(tmp_path))
+  run = gan_jax.load_run(str(tmp_path))
+  logged = json.loads((tmp_path / 'metrics.jsonl').read_text().splitlines()[-1])
+  samples, labels = evaluation.generate_samples(run.sample_fn, run.state, 64, config,
+                                                num_classes=10)
+  evaluator = evaluation.make_evaluator(config)
+  real = evaluator.real_examples()
+  expected = cas.classification_accuracy_score(samples, labels, real['x'], real['y'], seed=0)
+  assert logged['eval/cas'] == pytest.approx(expected)

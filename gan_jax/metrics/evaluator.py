@@ -123,6 +123,18 @@ def _within_class_diversity(m: MetricInputs) -> dict:
           'within_class_diversity_min': float(np.nanmin(result.per_class))}
 
 
+def _cas(m: MetricInputs) -> dict:
+  # Imported on use: CAS trains a classifier, whose training code the other metrics skip.
+  from gan_jax.metrics import cas  # pylint: disable=g-import-not-at-top
+  from gan_jax.metrics.features import digit_classifier  # pylint: disable=g-import-not-at-top
+  real = m.real_examples()
+  # The extractor's architecture when it is a digit classifier (fashion28 and mnist28
+  # share a shape), else the one that fits the images.
+  classifier = m.config.extractor if m.config.extractor in digit_classifier.CONFIGS else None
+  return {'cas': cas.classification_accuracy_score(m.fake, m.fake_labels, real['x'], real['y'],
+                                                   classifier=classifier, seed=0)}
+
+
 def _features_only(keys, fn):
   return Metric(keys, frozenset({'features'}), fn)
 
@@ -149,6 +161,9 @@ METRICS = {
                         _intra_fid),
     'within_class_diversity': Metric(('within_class_diversity', 'within_class_diversity_min'),
                                      frozenset({'features', 'labels'}), _within_class_diversity),
+    # Trains a classifier on the samples and tests it on the real reference set: set
+    # eval.reference_split to a held-out split (e.g. 'test').
+    'cas': Metric(('cas',), frozenset({'labels', 'real'}), _cas),
 }
 # Metrics that need the feature network.
 NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.needs)
