@@ -269,3 +269,24 @@ def test_cas_metric_trains_on_the_samples_and_tests_on_the_reference(tmp_path):
   real = evaluator.real_examples()
   expected = cas.classification_accuracy_score(samples, labels, real['x'], real['y'], seed=0)
   assert logged['eval/cas'] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize('name', sorted(GAME_CONFIGS))
+def test_k_steps_per_call_on_device_data_equal_single_calls_for_every_game(name):
+  """Data drawn inside the step carries labels (the mixture's modes) for every game."""
+  config = tiny_config(**GAME_CONFIGS[name], **{
+      'data.name': 'ring', 'data.fresh_samples': True, 'data.draw_on_device': True,
+      'model.name': 'mlp', 'loss.n_critic': 2})
+  mesh, shape, k = parallel.make_mesh(), (2,), 3
+  single = step_lib.make_train_step(config, mesh, shape, num_classes=8)
+  multi = step_lib.make_train_step(config, mesh, shape, steps_per_call=k, num_classes=8)
+  state = state_lib.create_state(config, shape, mesh, 8)
+  single_losses = []
+  for _ in range(k):
+    state, metrics = single(state, None)
+    single_losses.append(float(metrics['g_loss']))
+  single_state = jax.device_get(state)
+  state, metrics = multi(state_lib.create_state(config, shape, mesh, 8), None)
+  np.testing.assert_allclose(metrics['g_loss'], single_losses, rtol=1e-5)
+  for a, b in zip(jax.tree.leaves(jax.device_get(state)), jax.tree.leaves(single_state)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
