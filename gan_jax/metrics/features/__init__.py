@@ -1,6 +1,6 @@
 """Feature extractors of the evaluation suite: images -> features and class logits.
 
-  extractor = get_extractor('digits8')      # or 'mnist28', 'inception_v3'
+  extractor = get_extractor('digits8')      # or 'mnist28', 'fashion28', 'inception_v3'
   out = extractor.extract(images)           # NHWC, floats in [-1, 1] or uint8
   out['features']                           # (N, D): FID, KID, precision/recall
   out['logits']                             # (N, K): Inception Score, mode coverage
@@ -10,6 +10,8 @@
 * 'mnist28': the same kind of CNN for 28x28 MNIST-like images; shipped weights trained
   on 8,000 images of MNIST's t10k split (see `digit_classifier`), or your own through
   `weights_path` (made by `python -m gan_jax.metrics.features.train_digit_classifier`).
+* 'fashion28': the same CNN trained on Fashion-MNIST's 60,000-image train split (with
+  random left-right flips) and tested on its t10k split (docs/classifiers.md).
 * 'inception_v3': the FID InceptionV3 of TTUR / pytorch-fid (pool3 features 2048-d,
   1008 logits, plus 'logits_unbiased', the logits without the fc bias, which the
   original Inception Score code and torch-fidelity use); any image size, resized to
@@ -32,7 +34,8 @@ from gan_jax.metrics.features.inception import (InceptionV3, WeightsNotFoundErro
                                                 load_inception_v3)
 from gan_jax.metrics.features.torch_pickle import load_torch_state_dict
 
-EXTRACTORS = ('digits8', 'mnist28', 'inception_v3')
+# fashion28 last: it came last, and the order is the one error messages list.
+EXTRACTORS = ('digits8', 'mnist28', 'inception_v3', 'fashion28')
 
 
 @functools.lru_cache(maxsize=8)
@@ -41,7 +44,7 @@ def get_extractor(name: str, weights_path: str | None = None, download: bool = T
   """The feature extractor called `name` (one of EXTRACTORS), loaded once per process.
 
   Args:
-    name: 'digits8', 'mnist28' or 'inception_v3'.
+    name: 'digits8', 'mnist28', 'inception_v3' or 'fashion28'.
     weights_path: a weights file instead of the default: an .npz from the training
       command for the digit classifiers, the pytorch-fid .pth for Inception.
     download: Inception only; fetch the weights into the cache when they are missing.
