@@ -48,6 +48,7 @@ with one set of weights are never reused with another.
 """
 
 import argparse
+import functools
 import sys
 import time
 
@@ -79,6 +80,34 @@ def split(labels: np.ndarray, num_test: int, seed: int) -> tuple[np.ndarray, np.
   return np.sort(train), np.sort(test)
 
 
+@functools.lru_cache(maxsize=16)
+def _compiled_step(model: digit_classifier.DigitClassifier, learning_rate: float,
+                   weight_decay: float, total_steps: int, flip: bool):
+  """(optimizer, jitted training step) of one recipe, built once per process.
+
+  Cached because compiling the step costs seconds, more than a small CAS training
+  itself; the keys are arguments, not constants, so that seeds share the program.
+  """
+  schedule = optax.cosine_decay_schedule(learning_rate, total_steps)
+  optimizer = optax.adamw(schedule, weight_decay=weight_decay)
+
+  @jax.jit
+  def step(params, opt_state, x, y, step_index, dropout_key, flip_key):
+    if flip:
+      mirror = jax.random.bernoulli(jax.random.fold_in(flip_key, step_index), 0.5, (len(x),))
+      x = jnp.where(mirror[:, None, None, None], x[:, :, ::-1], x)
+
+    def loss_fn(params):
+      logits, _ = model.apply({'params': params}, x, train=True,
+                              rngs={'dropout': jax.random.fold_in(dropout_key, step_index)})
+      return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+    loss, grads = jax.value_and_grad(loss_fn)(params)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, loss
+
+  return optimizer, step
+
+
 def train(model: digit_classifier.DigitClassifier, images: np.ndarray, labels: np.ndarray, *,
           epochs: int, batch_size: int, learning_rate: float = 1e-3,
           weight_decay: float = 1e-4, seed: int = 0, flip: bool = False,
@@ -96,27 +125,13 @@ def train(model: digit_classifier.DigitClassifier, images: np.ndarray, labels: n
     raise ValueError(f'{len(images)} training examples are fewer than one batch of '
                      f'{batch_size}.')
   steps_per_epoch = len(images) // batch_size
-  schedule = optax.cosine_decay_schedule(learning_rate, epochs * steps_per_epoch)
-  optimizer = optax.adamw(schedule, weight_decay=weight_decay)
+  optimizer, step = _compiled_step(model, float(learning_rate), float(weight_decay),
+                                   epochs * steps_per_epoch, bool(flip))
   key = jax.random.key(seed)
   params = model.init(key, jnp.zeros((1, *images.shape[1:]), jnp.float32))['params']
   opt_state = optimizer.init(params)
   dropout_key = jax.random.fold_in(key, 1)
   flip_key = jax.random.fold_in(key, 2)
-
-  @jax.jit
-  def step(params, opt_state, x, y, step_index):
-    if flip:
-      mirror = jax.random.bernoulli(jax.random.fold_in(flip_key, step_index), 0.5, (len(x),))
-      x = jnp.where(mirror[:, None, None, None], x[:, :, ::-1], x)
-
-    def loss_fn(params):
-      logits, _ = model.apply({'params': params}, x, train=True,
-                              rngs={'dropout': jax.random.fold_in(dropout_key, step_index)})
-      return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-    loss, grads = jax.value_and_grad(loss_fn)(params)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, loss
 
   rng = np.random.default_rng(seed)
   step_index = 0
@@ -126,13 +141,19 @@ def train(model: digit_classifier.DigitClassifier, images: np.ndarray, labels: n
     for b in range(steps_per_epoch):
       batch = order[b * batch_size:(b + 1) * batch_size]
       params, opt_state, loss = step(params, opt_state, images[batch], labels[batch],
-                                     step_index)
+                                     step_index, dropout_key, flip_key)
       step_index += 1
       if log is not None:  # Summed on the device: no host sync inside the epoch.
         epoch_loss = epoch_loss + loss
     if log is not None:
       log(epoch, float(epoch_loss) / steps_per_epoch)
   return jax.device_get(params)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_apply(model: digit_classifier.DigitClassifier):
+  """`jax.jit(model.apply)`, once per model: a fresh jit would compile again."""
+  return jax.jit(model.apply)
 
 
 def predict(model: digit_classifier.DigitClassifier, params: dict, images: np.ndarray,
@@ -142,7 +163,7 @@ def predict(model: digit_classifier.DigitClassifier, params: dict, images: np.nd
   Batched because one pass over 60,000 28x28 images would hold gigabytes of
   activations; a shorter last batch costs one more compilation.
   """
-  apply = jax.jit(model.apply)
+  apply = _compiled_apply(model)
   classes = [np.argmax(np.asarray(apply({'params': params}, images[i:i + batch_size])[0]), -1)
              for i in range(0, len(images), batch_size)]
   return np.concatenate(classes) if classes else np.zeros(0, np.int64)
