@@ -39,10 +39,10 @@ def get_base_config() -> ml_collections.ConfigDict:
 
   config.data = ml_collections.ConfigDict()
   config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder.
-  config.data.split = 'train'  # Split to train on (tfds; digits uses all 1,797 images).
+  config.data.split = 'train'  # Split to train on (tfds; idx folders: train | test; digits uses all 1,797 images).
   config.data.tfds_name = ''  # TFDS dataset name for `tfds`, e.g. 'mnist' or 'cifar10'.
   config.data.data_dir = ''  # TFDS data_dir ('' = the TFDS default, ~/tensorflow_datasets).
-  config.data.path = ''  # npz file, IDX image file, or image folder.
+  config.data.path = ''  # npz file, IDX image file or folder of MNIST-format files ('' with idx: /usr/share/datasets/fashion-mnist), or image folder.
   config.data.labels_path = ''  # IDX label file ('' = no labels).
   config.data.image_size = 0  # Resize images to this square size (0 = keep native size).
   config.data.grayscale = False  # Convert images to one channel (folder source).
@@ -100,13 +100,14 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.eval = ml_collections.ConfigDict()
   # Metrics computed on the EMA generator during training and by `gan_jax.evaluate`:
   # fid, kid, inception_score, precision_recall, density_coverage, class_coverage,
-  # mode_coverage (2-D mixtures), detectability. Empty = no evaluation.
+  # mode_coverage (2-D mixtures), detectability; for conditional games class_accuracy,
+  # intra_fid, within_class_diversity, cas. Empty = no evaluation.
   config.eval.metrics = ()
   config.eval.every_steps = 0  # Evaluate every this many steps (0 = only at the end).
   config.eval.num_samples = 2000  # Generated samples per evaluation.
   config.eval.num_real = 10_000  # Real examples for the reference statistics (capped at the dataset).
   config.eval.reference_split = ''  # Split of the real reference set ('' = data.split), e.g. 'test'.
-  config.eval.extractor = ''  # Feature network: digits8 | mnist28 | inception_v3 ('' = none).
+  config.eval.extractor = ''  # Feature network: digits8 | mnist28 | fashion28 | inception_v3 ('' = none).
   config.eval.extractor_weights = ''  # Weights file of the extractor ('' = its packaged/cached default).
   config.eval.primary = ''  # Metric that picks the best checkpoint ('' = the first one listed).
   config.eval.batch_size = 500  # Generation and feature-extraction batch.

@@ -209,7 +209,7 @@ def check_eval_config(eval_config) -> None:
   needs = [m for m in eval_config.metrics if m in NEEDS_EXTRACTOR]
   if needs and not eval_config.extractor:
     raise ValueError(f'config.eval.metrics {needs} need a feature network: set '
-                     'config.eval.extractor (digits8, mnist28 or inception_v3).')
+                     'config.eval.extractor (digits8, mnist28, fashion28 or inception_v3).')
   if eval_config.metrics:
     keys = [k for m in eval_config.metrics for k in METRICS[m].keys]
     key = primary_key(eval_config)
