@@ -106,21 +106,27 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None, num_classe
     batches = {name: jnp.swapaxes(v.reshape(per_update, n_critic, *v.shape[1:]), 0, 1)
                for name, v in batch.items()}
 
+    d_players = game.sides['d']
+
     def d_update(carry, inputs):
-      # Only the discriminator side's parts change inside the scan, so only they are
-      # carried; the rest of the state is read from the closure.
+      # Only the discriminator side's players and optimizer change inside the scan, so
+      # only they are carried; the rest of the state is read from the closure.
       params, batch_stats, opt_state = carry
       real, update_key = inputs
-      inner = state.replace(params=params, batch_stats=batch_stats,
+      inner = state.replace(params={**state.params, **params},
+                            batch_stats={**state.batch_stats, **batch_stats},
                             opt={**state.opt, 'd': opt_state})
       inner, metrics = side_update('d', inner, real, update_key)
-      return (inner.params, inner.batch_stats, inner.opt['d']), metrics
+      return (state_lib.side_params(inner.params, d_players),
+              state_lib.side_params(inner.batch_stats, d_players), inner.opt['d']), metrics
 
-    carry = (state.params, state.batch_stats, state.opt['d'])
+    carry = (state_lib.side_params(state.params, d_players),
+             state_lib.side_params(state.batch_stats, d_players), state.opt['d'])
     carry, d_metrics = jax.lax.scan(d_update, carry,
                                     (batches, jax.random.split(d_key, n_critic)))
     params, batch_stats, d_opt = carry
-    state = state.replace(params=params, batch_stats=batch_stats,
+    state = state.replace(params={**state.params, **params},
+                          batch_stats={**state.batch_stats, **batch_stats},
                           opt={**state.opt, 'd': d_opt})
     # The generator side's update (and unrolling's look-ahead) uses the real batch of
     # the last critic update.
