@@ -39,6 +39,7 @@ from gan_jax.default_config import get_base_config
 from gan_jax.metrics import cas
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A conditional run (load_run).')
+_STEP = flags.DEFINE_integer('step', None, 'Its checkpoint (default: the latest).')
 _DATA_PATH = flags.DEFINE_string('data_path', '', 'IDX folder of the dataset ("" = the '
                                  'idx source default, /usr/share/datasets/fashion-mnist).')
 _SIZES = flags.DEFINE_list('sizes', ['100', '1000'], 'Numbers N of real labelled images.')
@@ -97,7 +98,7 @@ def markdown(rows: list[dict]) -> str:
 
 def main(argv):
   del argv
-  run = gan_jax.load_run(_WORKDIR.value)
+  run = gan_jax.load_run(_WORKDIR.value, _STEP.value)
   if not run.is_conditional:
     raise ValueError(f'{_WORKDIR.value} is not a conditional run (config.game.name='
                      f'{run.config.game.name!r}); its samples have no labels.')
