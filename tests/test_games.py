@@ -58,6 +58,7 @@ def test_eight_devices_match_one_for_every_game(name):
     np.testing.assert_allclose(metrics_8[key], metrics_1[key], rtol=2e-5, atol=2e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(GAME_CONFIGS))
 def test_resume_is_exact_for_every_game(name, tmp_path):
   fields = GAME_CONFIGS[name]
@@ -195,6 +196,7 @@ def test_fake_labels_from_the_data_are_the_real_batch_labels():
   assert counts.min() > 330 and counts.max() < 470  # 400 expected per class.
 
 
+@pytest.mark.slow
 def test_conditional_run_samples_requested_classes_and_checks_labels(tmp_path):
   config = tiny_config(**{'game.name': 'conditional'}, num_grid_samples=20)
   train.train_and_evaluate(config, str(tmp_path))
@@ -209,6 +211,7 @@ def test_conditional_run_samples_requested_classes_and_checks_labels(tmp_path):
     run.sample(2, labels=np.array([0]))
 
 
+@pytest.mark.slow
 def test_unconditional_run_refuses_labels(tmp_path):
   train.train_and_evaluate(tiny_config(), str(tmp_path))
   with pytest.raises(ValueError, match='takes no labels'):
@@ -237,6 +240,7 @@ def test_bad_game_configs_are_clear_errors(tmp_path):
   assert not (tmp_path / 'run' / 'checkpoints').exists()
 
 
+@pytest.mark.slow
 def test_conditional_preview_has_one_row_per_class(tmp_path):
   from PIL import Image
   train.train_and_evaluate(tiny_config(**{'game.name': 'conditional'}, num_grid_samples=20),
@@ -246,6 +250,7 @@ def test_conditional_preview_has_one_row_per_class(tmp_path):
   assert grid.shape[:2] == (10 * 32 + 11 * 2, 2 * 32 + 3 * 2)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_from_before_games_is_a_clear_error(tmp_path):
   train.train_and_evaluate(tiny_config(), str(tmp_path))
   path = tmp_path / 'checkpoints' / '2' / 'meta' / 'metadata'  # orbax's JSON item
@@ -256,6 +261,7 @@ def test_a_checkpoint_from_before_games_is_a_clear_error(tmp_path):
     gan_jax.load_run(str(tmp_path))
 
 
+@pytest.mark.slow
 def test_cas_metric_trains_on_the_samples_and_tests_on_the_reference(tmp_path):
   from gan_jax import evaluation
   from gan_jax.metrics import cas
