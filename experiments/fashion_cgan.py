@@ -15,7 +15,7 @@ from gan_jax.default_config import get_base_config
 
 
 def get_config():
-  """DCGAN (z 100, 32 base channels) with cBN + projection, batch 64, 20,000 steps."""
+  """DCGAN (z 100, 32 base channels) with cBN + projection, batch 64, 38,000 steps."""
   config = get_base_config()
   config.game.name = 'conditional'
   config.game.conditional.g_conditioning = 'cbn'
@@ -25,11 +25,11 @@ def get_config():
   config.data.split = 'train'
   config.model.name = 'dcgan'
   config.model.latent_dim = 100
-  # Half the DCGAN paper's width, so that a run fits on two CPU cores (about 30-40 min).
+  # Half the DCGAN paper's width, so that a run fits on two CPU cores (30-60 minutes).
   config.model.g_features = 32
   config.model.d_features = 32
   config.batch_size = 64
-  config.num_train_steps = 20_000
+  config.num_train_steps = 38_000
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 2500
   config.num_grid_samples = 100  # 10 samples of each class, one row per class.
