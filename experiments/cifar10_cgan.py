@@ -11,17 +11,14 @@ its weights once, see docs/evaluation.md).
 Prepare the data once: `tfds build cifar10 --file_format=array_record`.
 """
 
-import importlib.util
 import pathlib
+
+from gan_jax.default_config import config_from_file
 
 
 def get_config():
   """`cifar10_sngan.py` as a conditional game with cBN + projection."""
-  path = pathlib.Path(__file__).resolve().parent / 'cifar10_sngan.py'
-  spec = importlib.util.spec_from_file_location('cifar10_sngan', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config()
+  config = config_from_file(pathlib.Path(__file__).resolve().parent / 'cifar10_sngan.py')
   config.game.name = 'conditional'
   config.game.conditional.g_conditioning = 'cbn'
   config.game.conditional.d_conditioning = 'projection'

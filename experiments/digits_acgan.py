@@ -8,16 +8,13 @@ real examples for D, on fakes for G; weights `game.conditional.acgan_d_weight` a
   python -m gan_jax.main --config=experiments/digits_acgan.py --workdir=runs/digits_acgan
 """
 
-import importlib.util
 import pathlib
+
+from gan_jax.default_config import config_from_file
 
 
 def get_config():
   """`digits_cgan.py` with game.conditional.d_conditioning='acgan'."""
-  path = pathlib.Path(__file__).resolve().parent / 'digits_cgan.py'
-  spec = importlib.util.spec_from_file_location('digits_cgan', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config()
+  config = config_from_file(pathlib.Path(__file__).resolve().parent / 'digits_cgan.py')
   config.game.conditional.d_conditioning = 'acgan'
   return config

@@ -8,16 +8,13 @@ G's loss (weights 1, the paper's).
       --config.data.name=idx --config.data.path=/usr/share/datasets/fashion-mnist
 """
 
-import importlib.util
 import pathlib
+
+from gan_jax.default_config import config_from_file
 
 
 def get_config():
   """`fashion_cgan.py` with game.conditional.d_conditioning='acgan'."""
-  path = pathlib.Path(__file__).resolve().parent / 'fashion_cgan.py'
-  spec = importlib.util.spec_from_file_location('fashion_cgan', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config()
+  config = config_from_file(pathlib.Path(__file__).resolve().parent / 'fashion_cgan.py')
   config.game.conditional.d_conditioning = 'acgan'
   return config

@@ -7,14 +7,12 @@ batch of 2,048 points, 512 packs), learning rates of 1e-3 decaying linearly to 0
 seed per run; pick it with --config.seed.
 """
 
-import importlib.util
 import pathlib
+
+from gan_jax.default_config import config_from_file
 
 
 def get_config():
   """`experiments/mixture_study.py:grid,gan+pack4+decay+lr1e3+d3x256+r1+steps35k`."""
-  path = pathlib.Path(__file__).resolve().parent / 'mixture_study.py'
-  spec = importlib.util.spec_from_file_location('mixture_study', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config('grid,gan+pack4+decay+lr1e3+d3x256+r1+steps35k')
+  return config_from_file(pathlib.Path(__file__).resolve().parent / 'mixture_study.py',
+                          'grid,gan+pack4+decay+lr1e3+d3x256+r1+steps35k')

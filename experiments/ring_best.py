@@ -6,14 +6,12 @@ The VEEGAN-sized networks (z 256, G and D 2x128 ReLU) with packing m = 4 (a batc
 it with --config.seed.
 """
 
-import importlib.util
 import pathlib
+
+from gan_jax.default_config import config_from_file
 
 
 def get_config():
   """`experiments/mixture_study.py:ring,gan+pack4+decay+lr1e3`."""
-  path = pathlib.Path(__file__).resolve().parent / 'mixture_study.py'
-  spec = importlib.util.spec_from_file_location('mixture_study', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config('ring,gan+pack4+decay+lr1e3')
+  return config_from_file(pathlib.Path(__file__).resolve().parent / 'mixture_study.py',
+                          'ring,gan+pack4+decay+lr1e3')

@@ -6,6 +6,9 @@ an error instead of a silently ignored setting. Experiments import `get_base_con
 and change only what differs.
 """
 
+import importlib.util
+import pathlib
+
 import ml_collections
 
 
@@ -118,3 +121,16 @@ def get_base_config() -> ml_collections.ConfigDict:
   # Experiments may change any field but not add one: a misspelt field is an error.
   config.lock()
   return config
+
+
+def config_from_file(path, *args) -> ml_collections.ConfigDict:
+  """`get_config(*args)` of the experiment file at `path`, for experiments built on another.
+
+  Experiments are files, not a package, so one that varies another loads it by path:
+  `config_from_file(pathlib.Path(__file__).parent / 'digits_cgan.py')`.
+  """
+  path = pathlib.Path(path)
+  spec = importlib.util.spec_from_file_location(path.stem, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(*args)

@@ -1,4 +1,4 @@
-"""Checkpoints: the GANState, the data iterator's position, the config and the data shape.
+"""Checkpoints: the GameState, the data iterator's position, the config and the data shape.
 
 A thin layer over orbax's CheckpointManager. Orbax writes each step into a temporary
 directory and renames it only once complete, so a crash mid-save never leaves a
