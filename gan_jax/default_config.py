@@ -30,7 +30,7 @@ def get_base_config() -> ml_collections.ConfigDict:
 
   # The GAN family (see gan_jax/games/); a game's own fields live under its name.
   config.game = ml_collections.ConfigDict()
-  config.game.name = 'unconditional'  # unconditional | conditional.
+  config.game.name = 'unconditional'  # unconditional | conditional | infogan.
   config.game.conditional = ml_collections.ConfigDict()
   config.game.conditional.g_conditioning = 'cbn'  # cbn (conditional BatchNorm) | concat (label embedding joined to z; mlp) | cbn+concat.
   config.game.conditional.d_conditioning = 'projection'  # projection (Miyato & Koyama 2018) | acgan (auxiliary classifier, Odena et al. 2017).
@@ -39,6 +39,14 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.conditional.acgan_d_weight = 1.0  # acgan: weight of the class loss on real examples in D's loss.
   config.game.conditional.acgan_g_weight = 1.0  # acgan: weight of the class loss on fakes in G's loss.
   config.game.conditional.acgan_d_on_fakes = False  # acgan: D's class loss also on fakes (Odena et al.'s original).
+  config.game.infogan = ml_collections.ConfigDict()
+  config.game.infogan.categorical = (10,)  # Sizes of the categorical codes (uniform, one-hot into G).
+  config.game.infogan.continuous = 2  # Number of continuous codes (uniform in [-1, 1]).
+  config.game.infogan.lambda_categorical = 1.0  # Weight of the categorical codes' cross-entropy (the paper: 1).
+  config.game.infogan.lambda_continuous = 1.0  # Weight of the continuous codes' Gaussian negative log-likelihood.
+  config.game.infogan.learn_std = False  # Q predicts each continuous code's std too (False: std 1, the paper's MNIST code).
+  config.game.infogan.q_hidden = 128  # Width of Q's hidden layer on D's features (the paper's MNIST Q: 128; 0 = linear).
+  config.game.infogan.traversal_steps = 10  # Columns of the preview's continuous-code traversals (-2 to 2).
 
   config.data = ml_collections.ConfigDict()
   config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder.
@@ -73,6 +81,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.d_activation = ''  # mlp: discriminator activation ('' = activation); 'maxout' for maxout units.
   config.model.maxout_pieces = 5  # mlp: linear pieces per maxout unit (d_activation='maxout').
   config.model.compute_dtype = 'float32'  # float32 | bfloat16: activations and matmuls (params and optimizer stay float32).
+  config.model.dense_width = 0  # dcgan: a fully connected hidden layer in each player (InfoGAN's MNIST nets: 1024; 0 = none).
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()

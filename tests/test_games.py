@@ -25,6 +25,7 @@ NUM_CLASSES = 10
 GAME_CONFIGS = {
     'unconditional': {},
     'conditional': {'game.name': 'conditional'},
+    'infogan': {'game.name': 'infogan'},
 }
 
 

@@ -3,6 +3,7 @@
   unconditional   G(z) against D(x): GAN, DCGAN, SNGAN, WGAN(-GP), every stabilizer
   conditional     G(z, y) against D(x, y): cGAN (label concat), conditional BatchNorm,
                   the projection discriminator and AC-GAN's auxiliary classifier
+  infogan         G(z, c) against D(x) with a Q head that recovers the codes c (InfoGAN)
 
 Adding a family: one module with a `Game` subclass (see `base.py`), one line in GAMES,
 one test in `tests/test_games.py`.
@@ -10,12 +11,14 @@ one test in `tests/test_games.py`.
 
 from gan_jax.games.base import STABILIZERS, Context, Game
 from gan_jax.games.conditional import Conditional
+from gan_jax.games.infogan import InfoGAN
 from gan_jax.games.unconditional import Unconditional
 
 # Name -> Game class.
 GAMES = {
     'unconditional': Unconditional,
     'conditional': Conditional,
+    'infogan': InfoGAN,
 }
 
 
