@@ -173,3 +173,20 @@ def test_infogan_api_errors(infogan_run, tmp_path):
     plain_run.sample(2, code=[0, 1])
   with pytest.raises(ValueError, match='cannot encode images'):
     plain_run.encode(np.zeros((2, *SHAPE)))
+
+
+@pytest.mark.parametrize('model_name', ['mlp', 'dcgan', 'resnet'])
+def test_q_head_on_every_model_family(model_name):
+  config, game = _game(**{'model.name': model_name})
+  mesh = gan_jax.parallel.make_mesh(jax.devices()[:1])
+  state = state_lib.create_state(config, SHAPE, mesh)
+  x = jax.random.uniform(jax.random.PRNGKey(0), (3, *SHAPE), minval=-1, maxval=1)
+  read = game.readout(state, x)
+  assert read['code_logits'].shape == (3, 10) and read['continuous_mean'].shape == (3, 2)
+  assert game.sample(state, jnp.zeros((3, game.noise_dim))).shape == (3, *SHAPE)
+  step = gan_jax.make_train_step(config, mesh, SHAPE)
+  q_kernel = np.asarray(state.params['d']['q_head']['kernel'])  # The step donates the state.
+  new_state, metrics = step(state, gan_jax.parallel.global_batch(
+      {'x': np.asarray(jnp.tile(x, (6, 1, 1, 1))[:16])}, mesh))
+  assert np.isfinite(float(metrics['info_categorical_ce']))
+  assert not np.array_equal(new_state.params['d']['q_head']['kernel'], q_kernel)
