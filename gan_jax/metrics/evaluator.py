@@ -142,6 +142,10 @@ def _code_accuracy(m: MetricInputs) -> dict:
   # Q's first categorical code read as a classifier of the real reference examples,
   # its values mapped to classes one to one (InfoGAN's unsupervised accuracy).
   real = m.real_examples()
+  if real.get('y') is None:
+    raise ValueError('config.eval.metrics has code_accuracy, which scores the code against '
+                     'the labels of the reference set, but it has none: use a labelled '
+                     'source or eval.reference_split.')
   logits = m.readout(real['x'])['code_logits']
   labels = np.asarray(real['y'])
   num_classes = int(max(labels.max() + 1, logits.shape[1]))
