@@ -11,11 +11,15 @@ from gan_jax.default_config import get_base_config
 
 
 def get_config():
-  """DCGAN with InfoGAN's codes (10-way + 2 continuous, noise 16), 3,000 steps."""
+  """DCGAN with InfoGAN's codes (10-way + 2 continuous, lambda 1 and 0.1, noise 16), 3,000 steps."""
   config = get_base_config()
   config.game.name = 'infogan'
   config.game.infogan.categorical = (10,)
   config.game.infogan.continuous = 2
+  # The paper (section 7): lambda 1 for categorical codes, smaller for continuous ones, so
+  # that their term stays on the GAN objective's scale. 1 lets the continuous codes carry
+  # the class too and merges pairs of digits in one categorical value (docs/infogan.md).
+  config.game.infogan.lambda_continuous = 0.1
   config.data.name = 'digits'
   config.model.name = 'dcgan'
   config.model.latent_dim = 16
