@@ -30,7 +30,7 @@ def get_base_config() -> ml_collections.ConfigDict:
 
   # The GAN family (see gan_jax/games/); a game's own fields live under its name.
   config.game = ml_collections.ConfigDict()
-  config.game.name = 'unconditional'  # unconditional | conditional.
+  config.game.name = 'unconditional'  # unconditional | conditional | semi_supervised.
   config.game.conditional = ml_collections.ConfigDict()
   config.game.conditional.g_conditioning = 'cbn'  # cbn (conditional BatchNorm) | concat (label embedding joined to z; mlp) | cbn+concat.
   config.game.conditional.d_conditioning = 'projection'  # projection (Miyato & Koyama 2018) | acgan (auxiliary classifier, Odena et al. 2017).
@@ -39,9 +39,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.conditional.acgan_d_weight = 1.0  # acgan: weight of the class loss on real examples in D's loss.
   config.game.conditional.acgan_g_weight = 1.0  # acgan: weight of the class loss on fakes in G's loss.
   config.game.conditional.acgan_d_on_fakes = False  # acgan: D's class loss also on fakes (Odena et al.'s original).
+  config.game.semi_supervised = ml_collections.ConfigDict()
+  config.game.semi_supervised.unlabeled_weight = 0.5  # Weight of the real/fake loss beside the labelled CE (0.5 = Salimans et al.'s code).
+  config.game.semi_supervised.g_loss = 'feature_matching'  # feature_matching (the paper's, on D's last hidden layer) | non_saturating.
 
   config.data = ml_collections.ConfigDict()
   config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder.
+  config.data.num_labeled = 0  # Semi-supervised: labelled training examples, balanced over classes, chosen by the seed (0 = off).
   config.data.split = 'train'  # Split to train on (tfds; idx folders: train | test; digits uses all 1,797 images).
   config.data.tfds_name = ''  # TFDS dataset name for `tfds`, e.g. 'mnist' or 'cifar10'.
   config.data.data_dir = ''  # TFDS data_dir ('' = the TFDS default, ~/tensorflow_datasets).
@@ -59,7 +63,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
 
   config.model = ml_collections.ConfigDict()
-  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks).
+  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets).
   config.model.latent_dim = 64  # Size of the generator's Gaussian noise vector.
   config.model.g_features = 64  # G channels: dcgan's last hidden layer; resnet's every block.
   config.model.d_features = 64  # D channels: dcgan's first layer; resnet's every block.
@@ -73,6 +77,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.d_activation = ''  # mlp: discriminator activation ('' = activation); 'maxout' for maxout units.
   config.model.maxout_pieces = 5  # mlp: linear pieces per maxout unit (d_activation='maxout').
   config.model.compute_dtype = 'float32'  # float32 | bfloat16: activations and matmuls (params and optimizer stay float32).
+  config.model.d_input_noise = 0.3  # improved_gan: std of D's Gaussian noise on its input (train mode).
+  config.model.d_hidden_noise = 0.5  # improved_gan: std of D's Gaussian noise after each hidden layer.
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()

@@ -3,6 +3,8 @@
   unconditional   G(z) against D(x): GAN, DCGAN, SNGAN, WGAN(-GP), every stabilizer
   conditional     G(z, y) against D(x, y): cGAN (label concat), conditional BatchNorm,
                   the projection discriminator and AC-GAN's auxiliary classifier
+  semi_supervised D is a K-class classifier whose logsumexp is its real/fake logit, G
+                  trained by feature matching (Salimans et al. 2016); few labels
 
 Adding a family: one module with a `Game` subclass (see `base.py`), one line in GAMES,
 one test in `tests/test_games.py`.
@@ -10,12 +12,14 @@ one test in `tests/test_games.py`.
 
 from gan_jax.games.base import STABILIZERS, Context, Game
 from gan_jax.games.conditional import Conditional
+from gan_jax.games.semi_supervised import SemiSupervised
 from gan_jax.games.unconditional import Unconditional
 
 # Name -> Game class.
 GAMES = {
     'unconditional': Unconditional,
     'conditional': Conditional,
+    'semi_supervised': SemiSupervised,
 }
 
 

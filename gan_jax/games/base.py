@@ -72,6 +72,8 @@ class Game(abc.ABC):
     ema_players: players with an EMA of their weights (the ones sampled from).
     supports: the stabilizers (see STABILIZERS) this game can apply.
     needs_labels: whether the data must be labelled (`batch['y']`).
+    reads_labeled_stream: whether the game reads the labelled stream of `data.num_labeled`
+      examples (`batch['x_lab']`, `batch['y_lab']`; semi-supervised games).
   """
   name = ''
   players: tuple[str, ...] = ('g', 'd')
@@ -79,6 +81,7 @@ class Game(abc.ABC):
   ema_players: tuple[str, ...] = ('g',)
   supports = frozenset(STABILIZERS)
   needs_labels = False
+  reads_labeled_stream = False
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
     self.config = config
