@@ -1,4 +1,4 @@
-"""Loading a trained run for notebooks and scripts: `load_run(workdir)` and `.sample()`.
+"""Loading a trained run for notebooks and scripts: `load_run(workdir)`, `.sample()`, `.classify()`.
 
 The checkpoint carries the config and the data shape, so a run can be restored without
 its dataset and without the config file it was launched with.
@@ -34,6 +34,7 @@ class Run:
     # The jitted `sample_fn(state, z, labels=None)`, for callers that bring their own noise.
     self.sample_fn = step_lib.make_sample_fn(self.config, self.data_shape,
                                              num_classes=self.num_classes)
+    self._classify_fn = None
 
   @property
   def is_conditional(self) -> bool:
@@ -56,6 +57,28 @@ class Run:
       return np.asarray(self.sample_fn(self.state, z))
     labels = class_labels(num, self.num_classes, labels)
     return np.asarray(self.sample_fn(self.state, z, labels))
+
+  def classify(self, images, batch_size: int = 500) -> np.ndarray:
+    """(N, K) class logits of `images` (NHWC in [-1, 1], like the samples) by the run's D.
+
+    Only a game whose discriminator is a classifier has them (config.game.name=
+    semi_supervised); it uses D's EMA when EMA is on, in eval mode (no noise layers).
+    """
+    classify = getattr(self.game, 'classify', None)
+    if classify is None:
+      raise ValueError(f'This run ({self.workdir}) plays config.game.name='
+                       f'{self.config.game.name!r}, whose discriminator is not a classifier; '
+                       'classify() needs a run of config.game.name=semi_supervised.')
+    images = np.asarray(images, np.float32)
+    if images.shape[1:] != tuple(self.data_shape):
+      raise ValueError(f'classify() takes images of shape (N, {", ".join(map(str, self.data_shape))}'
+                       f'), NHWC in [-1, 1], as the run was trained on; got {images.shape}.')
+    if self._classify_fn is None:
+      use_ema = self.config.optim.ema_decay > 0
+      self._classify_fn = jax.jit(lambda state, x: classify(state, x, use_ema=use_ema))
+    return np.concatenate([np.asarray(self._classify_fn(self.state, images[i:i + batch_size]))
+                           for i in range(0, len(images), batch_size)]
+                          or [np.zeros((0, self.num_classes), np.float32)])
 
 
 def class_labels(num: int, num_classes: int, labels=None) -> np.ndarray:
