@@ -68,6 +68,10 @@ def check_game(config, num_classes: int | None = None) -> None:
     raise ValueError(f'config.data.num_labeled={config.data.num_labeled} serves a labelled '
                      f'stream that config.game.name={config.game.name!r} does not read (a '
                      'semi-supervised game does); set it to 0.')
+  if config.data.num_labeled and config.data.draw_on_device:
+    raise ValueError(f'config.data.num_labeled={config.data.num_labeled} needs the host '
+                     'pipeline, which serves the labelled stream; set '
+                     'config.data.draw_on_device=False.')
   if num_classes is not None and game_class.needs_labels and num_classes < 2:
     raise ValueError(f'config.game.name={config.game.name!r} needs labelled data, but '
                      f'config.data.name={config.data.name!r} has no labels here; use a '
