@@ -43,7 +43,8 @@ _ROOT = pathlib.Path(__file__).resolve().parent.parent
 FLAGS = flags.FLAGS
 flags.DEFINE_string('config', str(_ROOT / 'experiments' / 'fashion_ssgan.py'),
                     'Experiment file of the semi-supervised run.')
-flags.DEFINE_string('data_path', '', 'config.data.path (the IDX folder).')
+flags.DEFINE_string('data_path', '', 'An IDX folder (sets config.data.name=idx); '
+                    "'' = the experiment's own data.")
 flags.DEFINE_integer('num_labeled', 100, 'Labelled training examples (balanced).')
 flags.DEFINE_list('seeds', ['0'], 'Seeds: each picks its labels, initialisation and order.')
 flags.DEFINE_integer('steps', 5000, 'Training steps of every variant.')
@@ -59,6 +60,7 @@ def make_config(seed: int, num_labeled: int, steps: int):
   config.seed = seed
   config.data.num_labeled = num_labeled
   if FLAGS.data_path:
+    config.data.name = 'idx'
     config.data.path = FLAGS.data_path
   config.num_train_steps = steps
   config.sample_every_steps = steps
