@@ -5,7 +5,7 @@ Fashion-MNIST training images as the unlabelled pool and 100 of them (10 per cla
 chosen by `seed`) labelled; the test split (t10k) never enters training and is the
 reference set of the evaluation. Shortened to fit in 30 minutes on 2 CPU cores.
   python -m gan_jax.main --config=experiments/fashion_ssgan.py --workdir=runs/fashion_ssgan \
-      --config.data.path=../shared/data/fashion-mnist
+      --config.data.name=idx --config.data.path=../shared/data/fashion-mnist
 Test error with 100 and 1,000 labels, beside a supervised-only baseline of the same
 network: benchmarks/ssgan_baseline.py and docs/semi_supervised.md.
 """
@@ -16,11 +16,10 @@ from gan_jax.default_config import config_from_file
 
 
 def get_config():
-  """`mnist_ssgan.py` on the Fashion-MNIST IDX folder, shortened."""
+  """`mnist_ssgan.py` on TFDS `fashion_mnist` (or its IDX files), shortened."""
   config = config_from_file(pathlib.Path(__file__).resolve().parent / 'mnist_ssgan.py')
-  config.data.name = 'idx'
-  config.data.tfds_name = ''
-  config.data.path = ''  # The IDX folder (data.split picks train); '' = the default folder.
+  config.data.name = 'tfds'
+  config.data.tfds_name = 'fashion_mnist'
   config.data.split = 'train'
   config.num_train_steps = 5000  # The length measured in docs/semi_supervised.md (about 7 minutes here).
   config.optim.ema_decay = 0.999
