@@ -8,6 +8,7 @@ jitted, sharded batches with fixed noise, so every checkpoint is scored on the s
 import os
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import data
@@ -82,16 +83,18 @@ def make_evaluator(config, source=None):
                                  extractor=extractor, mixture=mixture)
 
 
-def generate_samples(sample_fn, state, num: int, config, mesh=None,
-                     num_classes: int = 0) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+def generate_samples(sample_fn, state, num: int, config, mesh=None, num_classes: int = 0,
+                     noise_dim: int | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
   """`num` samples of `sample_fn(state, z)` from the evaluation noise of `config`.
 
   The noise is the same for every call with the same config (seeded from `config.seed`
   and the batch index), so scores of different checkpoints are comparable. Batches are
   split over `mesh` when they divide evenly. With `num_classes` > 0 (a conditional
   game) the samples are asked for the classes 0..K-1 in turn and (samples, labels)
-  comes back.
+  comes back. `noise_dim` is the size of z (the game's `noise_dim`; default
+  `model.latent_dim`).
   """
+  noise_dim = int(config.model.latent_dim if noise_dim is None else noise_dim)
   mesh = parallel.make_mesh() if mesh is None else mesh
   batch = min(int(config.eval.batch_size), num)
   sharding = (parallel.batch_sharded(mesh) if batch % mesh.devices.size == 0
@@ -99,7 +102,7 @@ def generate_samples(sample_fn, state, num: int, config, mesh=None,
   key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 2)
   chunks = []
   for index, start in enumerate(range(0, num, batch)):
-    z = jax.random.normal(jax.random.fold_in(key, index), (batch, config.model.latent_dim))
+    z = jax.random.normal(jax.random.fold_in(key, index), (batch, noise_dim))
     if num_classes:
       labels = (np.arange(start, start + batch) % num_classes).astype(np.int32)
       chunks.append(sample_fn(state, jax.device_put(z, sharding),
@@ -110,3 +113,17 @@ def generate_samples(sample_fn, state, num: int, config, mesh=None,
   if num_classes:
     return samples, (np.arange(num) % num_classes).astype(np.int32)
   return samples
+
+
+def make_readout(game, batch_size: int = 500):
+  """`readout(state, images) -> {name: NumPy array}`: the game's readout (InfoGAN's codes,
+  a classifier's logits) of NumPy images in data space, jitted, in batches.
+  """
+  readout_fn = jax.jit(game.readout)
+
+  def readout(state, images: np.ndarray) -> dict:
+    chunks = [jax.device_get(readout_fn(state, jnp.asarray(images[i:i + batch_size])))
+              for i in range(0, len(images), batch_size)]
+    return {name: np.concatenate([np.asarray(c[name]) for c in chunks]) for name in chunks[0]}
+
+  return readout

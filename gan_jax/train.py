@@ -7,6 +7,7 @@ run would have done, because the step's randomness derives from (key, step) and 
 iterator's position is checkpointed with the model.
 """
 
+import functools
 import math
 import os
 import time
@@ -66,8 +67,9 @@ def divergence_error(step: int, name: str, value: float, checkpointer) -> Floati
 class BestCheckpoint:
   """Evaluates a state, logs the results, and keeps the best one in `workdir/best`."""
 
-  def __init__(self, config, evaluator, generate, workdir: str):
-    self.evaluator, self.generate = evaluator, generate
+  def __init__(self, config, evaluator, generate, workdir: str, readout=None):
+    # readout(state, images) -> dict: the game's readout, for the metrics that need it.
+    self.evaluator, self.generate, self.readout = evaluator, generate, readout
     self.key = evaluation.evaluator_lib.primary_key(config.eval)
     self.checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'best'), keep=1)
     latest = self.checkpointer.latest_step()
@@ -76,7 +78,8 @@ class BestCheckpoint:
 
   def evaluate(self, step: int, state, save_best) -> dict:
     """Scores `state`; calls `save_best(checkpointer, meta_update)` when it beats the best."""
-    results, seconds = self.evaluator.evaluate(lambda num: self.generate(state, num))
+    readout = None if self.readout is None else functools.partial(self.readout, state)
+    results, seconds = self.evaluator.evaluate(lambda num: self.generate(state, num), readout)
     if evaluation.evaluator_lib.is_improvement(self.key, results[self.key], self.value):
       self.value = float(results[self.key])
       save_best(self.checkpointer, {'best_key': self.key, 'best_value': self.value})
@@ -164,7 +167,8 @@ def train_and_evaluate(config, workdir: str):
     best = BestCheckpoint(
         config, evaluator, workdir=workdir,
         generate=lambda s, num: evaluation.generate_samples(sample_fn, s, num, config, mesh,
-                                                            game.sample_classes))
+                                                            game.sample_classes, game.noise_dim),
+        readout=evaluation.make_readout(game) if game.readouts else None)
 
   num_steps = config.num_train_steps
   metric_writer = writers.MetricWriter(workdir, enabled=is_writer, resume_step=start_step)

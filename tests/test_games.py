@@ -27,6 +27,7 @@ GAME_CONFIGS = {
     'conditional': {'game.name': 'conditional'},
     'semi_supervised': {'game.name': 'semi_supervised', 'model.name': 'improved_gan',
                         'data.num_labeled': 20},
+    'infogan': {'game.name': 'infogan'},
 }
 
 

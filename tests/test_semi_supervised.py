@@ -1,5 +1,7 @@
 """Semi-supervised GAN: its losses by hand, the labelled split, the pipeline, classify's errors."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -212,15 +214,15 @@ def _run(config):
 def test_classify_gives_logits_and_other_games_refuse():
   run = _run(tiny_config(**SSGAN))
   images = np.random.default_rng(0).uniform(-1, 1, (7, *SHAPE)).astype(np.float32)
-  logits = run.classify(images, batch_size=3)
+  logits = run.classify(images)
   assert logits.shape == (7, K)
   expected = run.game.modules['d'].apply({'params': run.state.ema['d']}, images,
                                          train=False)[0]
   np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-6)
-  with pytest.raises(ValueError, match=r'takes images of shape \(N, 8, 8, 1\)'):
+  with pytest.raises(ValueError, match=r'images must have shape \(N, 8, 8, 1\)'):
     run.classify(images[:, :4])
-  with pytest.raises(ValueError, match="config.game.name='unconditional', whose discriminator "
-                                       'is not a classifier'):
+  with pytest.raises(ValueError, match="config.game.name='unconditional', which cannot "
+                                       'classify images'):
     _run(tiny_config()).classify(images)
 
 
@@ -228,13 +230,36 @@ def test_classify_gives_logits_and_other_games_refuse():
 def test_digits_run_trains_and_classifies(tmp_path):
   """A short digits run: its checkpoint loads and classifies better than chance."""
   from gan_jax import train  # pylint: disable=g-import-not-at-top
-  config = tiny_config(**SSGAN, num_train_steps=150, **{'model.d_hidden_dims': (64,),
-                                                        'optim.d_lr': 3e-3,
-                                                        'optim.g_lr': 3e-3})
+  config = tiny_config(**SSGAN, num_train_steps=150, **{
+      'model.d_hidden_dims': (64,), 'optim.d_lr': 3e-3, 'optim.g_lr': 3e-3,
+      'eval.metrics': ('classifier_accuracy',), 'eval.num_real': 500})
   train.train_and_evaluate(config, str(tmp_path))
+  logged = json.loads((tmp_path / 'metrics.jsonl').read_text().splitlines()[-1])
   run = run_lib.load_run(str(tmp_path))
   source = data.make_source(config.data, 0)
   examples = data.read_examples(source, config.data, 500, 0)
   error = np.mean(run.classify(examples['x']).argmax(1) != examples['y'])
   assert error < 0.6
+  # The metric scored the same 500 reference examples (the seeded subset) in training.
+  assert logged['eval/classifier_accuracy'] == pytest.approx(1 - error)
   assert run.sample(4).shape == (4, *SHAPE)
+
+
+def test_readout_and_classifier_accuracy_metric():
+  from gan_jax import evaluation  # pylint: disable=g-import-not-at-top
+  from gan_jax.metrics import evaluator  # pylint: disable=g-import-not-at-top
+  config = tiny_config(**SSGAN)
+  run = _run(config)
+  rng = np.random.default_rng(0)
+  x = rng.uniform(-1, 1, (9, *SHAPE)).astype(np.float32)
+  readout = evaluation.make_readout(run.game, batch_size=4)
+  logits = readout(run.state, x)['class_logits']
+  np.testing.assert_allclose(logits, run.classify(x), rtol=1e-5, atol=1e-6)
+  y = rng.integers(0, K, 9).astype(np.int32)
+  inputs = evaluator.MetricInputs(config.eval, None, None, None, None,
+                                  lambda: {'x': x, 'y': y}, None,
+                                  lambda images: readout(run.state, images))
+  result = evaluator.METRICS['classifier_accuracy'].compute(inputs)
+  assert result['classifier_accuracy'] == pytest.approx(np.mean(logits.argmax(1) == y))
+  with pytest.raises(ValueError, match=r"\['classifier_accuracy'\] read codes or classes"):
+    validation.validate_config(tiny_config(**{'eval.metrics': ('classifier_accuracy',)}))

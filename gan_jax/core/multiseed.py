@@ -21,6 +21,7 @@ import numpy as np
 
 from gan_jax import data
 from gan_jax import evaluation
+from gan_jax import games
 from gan_jax import parallel
 from gan_jax.core import state as state_lib
 from gan_jax.core import step as step_lib
@@ -100,6 +101,7 @@ def evaluate_seeds(config, states: GameState, seeds: Sequence[int]) -> list[tupl
   same evaluation noise and the same metrics.
   """
   sample = step_lib.make_sample_fn(config, _POINT_SHAPE, num_classes=_num_classes(config))
+  noise_dim = games.make_game(config, _POINT_SHAPE, _num_classes(config)).noise_dim
   mesh = parallel.make_mesh(jax.devices()[:1])
   outputs = []
   for index, seed in enumerate(seeds):
@@ -108,7 +110,7 @@ def evaluate_seeds(config, states: GameState, seeds: Sequence[int]) -> list[tupl
     evaluator = evaluation.make_evaluator(seed_config)
     state = seed_state(states, index)
     samples = evaluation.generate_samples(sample, state, seed_config.eval.num_samples,
-                                          seed_config, mesh)
+                                          seed_config, mesh, noise_dim=noise_dim)
     results = {}
     if evaluator is not None:
       results, _ = evaluator.evaluate(lambda num, s=samples: s[:num])

@@ -57,10 +57,11 @@ def check_game(config, num_classes: int | None = None) -> None:
                        f'{config.game.name!r}; it supports: '
                        f'{", ".join(sorted(game_class.supports)) or "no stabilizer"}.')
   labelled = [m for m in config.eval.metrics if m in evaluator.NEEDS_LABELS]
-  if labelled and not game_class.needs_labels:
+  if labelled and not game_class.labelled_samples:
     raise ValueError(f'config.eval.metrics {labelled} score samples generated for given '
                      f'classes, which config.game.name={config.game.name!r} does not make; '
-                     'use config.game.name=conditional.')
+                     'use config.game.name=conditional (or infogan, whose first code '
+                     'plays the class).')
   if not isinstance(config.data.num_labeled, int) or config.data.num_labeled < 0:
     raise ValueError(f'config.data.num_labeled={config.data.num_labeled!r} must be an integer '
                      '>= 0.')
@@ -72,6 +73,11 @@ def check_game(config, num_classes: int | None = None) -> None:
     raise ValueError(f'config.data.num_labeled={config.data.num_labeled} needs the host '
                      'pipeline, which serves the labelled stream; set '
                      'config.data.draw_on_device=False.')
+  reads = [m for m in config.eval.metrics if 'readout' in evaluator.METRICS[m].needs]
+  if reads and not game_class.readouts:
+    raise ValueError(f'config.eval.metrics {reads} read codes or classes from images with '
+                     f'the model, which config.game.name={config.game.name!r} cannot; use a '
+                     'game with a readout (infogan, semi_supervised).')
   if num_classes is not None and game_class.needs_labels and num_classes < 2:
     raise ValueError(f'config.game.name={config.game.name!r} needs labelled data, but '
                      f'config.data.name={config.data.name!r} has no labels here; use a '

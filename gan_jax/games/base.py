@@ -11,6 +11,8 @@ differs between families lives in a `Game`:
   draw          the inputs an update draws from its key (z, fake labels, codes)
   loss          one side's loss, a pure function of that side's parameters
   sample        what a loaded run generates from (z, conditioning)
+  readout       what a loaded run reads from images with its discriminator side
+                (InfoGAN's codes, a semi-supervised classifier's logits)
 
 A game is built from `(config, data_shape, num_classes)` and holds no state: the
 parameters, batch statistics, optimizer states, EMAs and extras live in `GameState`.
@@ -74,6 +76,11 @@ class Game(abc.ABC):
     needs_labels: whether the data must be labelled (`batch['y']`).
     reads_labeled_stream: whether the game reads the labelled stream of `data.num_labeled`
       examples (`batch['x_lab']`, `batch['y_lab']`; semi-supervised games).
+    labelled_samples: whether samples are generated for given values of a label
+      (conditional: the class; InfoGAN: the first categorical code), which the
+      class-conditional metrics need.
+    readouts: what `readout` gives a loaded run: () for none, 'encode' (InfoGAN's
+      codes), 'classify' (class logits).
   """
   name = ''
   players: tuple[str, ...] = ('g', 'd')
@@ -82,6 +89,8 @@ class Game(abc.ABC):
   supports = frozenset(STABILIZERS)
   needs_labels = False
   reads_labeled_stream = False
+  labelled_samples = False
+  readouts: tuple[str, ...] = ()
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
     self.config = config
@@ -120,6 +129,29 @@ class Game(abc.ABC):
   def sample_classes(self) -> int:
     """K when samples are generated for given classes (conditional games), else 0."""
     return self.num_classes if self.needs_labels else 0
+
+  @property
+  def noise_dim(self) -> int:
+    """Size of the standard-normal vector z that `sample` maps to one example.
+
+    `model.latent_dim` for most games; games whose generator also takes codes draw
+    them from extra entries of z (InfoGAN), so that every sampler (previews,
+    evaluation, `load_run(...).sample`) only draws standard normals.
+    """
+    return int(self.config.model.latent_dim)
+
+  def readout(self, state, x: jax.Array) -> dict:
+    """What the game reads from examples `x` (InfoGAN's codes, class logits), as a dict."""
+    del state, x
+    raise ValueError(f'config.game.name={self.name!r} reads nothing from images: encode() '
+                     'needs an InfoGAN run (config.game.name=infogan) and classify() a '
+                     'semi-supervised one.')
+
+  def extra_previews(self, state, z: jax.Array) -> dict:
+    """Pictures beside the sample grid, {name: (rows, cols, *example_shape)}, from one
+    noise vector `z` (1, noise_dim); none by default (InfoGAN: code traversals)."""
+    del state, z
+    return {}
 
   def init_extra(self, key: jax.Array) -> PyTree:
     """The game's own state beside the players (e.g. CycleGAN's image pool); none here."""

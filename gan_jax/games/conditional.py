@@ -39,6 +39,7 @@ class Conditional(Unconditional):
   name = 'conditional'
   supports = frozenset(base.STABILIZERS) - {'pack'}
   needs_labels = True
+  labelled_samples = True
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
     cfg = config.game.conditional

@@ -23,7 +23,8 @@ The networks are the paper's MNIST ones (`model.name='improved_gan'`, see
 `models/improved_gan.py`): Gaussian noise layers (drawn from the update's key, in train
 mode only) and weight normalisation in D, softplus and BatchNorm in G. D's EMA
 (`ema_players` includes it, as the paper evaluates averaged D weights) is what
-`classify` and a loaded run's `Run.classify` use when `optim.ema_decay > 0`.
+`classify`, the `readout` ({'class_logits'}), a loaded run's `Run.classify` and the
+`classifier_accuracy` metric use when `optim.ema_decay > 0`.
 
 The data must be labelled and `data.num_labeled` > 0: the pipeline then serves the
 labelled stream beside the unlabelled one (see `data/labeled.py`). No stabilizer of
@@ -88,6 +89,7 @@ class SemiSupervised(base.Game):
   supports = frozenset()
   needs_labels = False  # Labels come in the labelled stream; G is unconditional.
   reads_labeled_stream = True
+  readouts = ('classify',)
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
     cfg = config.game.semi_supervised
@@ -170,3 +172,7 @@ class SemiSupervised(base.Game):
     """(N, K) class logits of examples `x` (data space) by D in eval mode (no noise)."""
     params = state.ema['d'] if use_ema else state.params['d']
     return self._d(params, x, None, train=False)[0]
+
+  def readout(self, state, x: jax.Array) -> dict:
+    """{'class_logits': (N, K)} of `x` by D (its EMA when `optim.ema_decay` > 0)."""
+    return {'class_logits': self.classify(state, x, use_ema=self.config.optim.ema_decay > 0)}

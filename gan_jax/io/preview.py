@@ -11,13 +11,14 @@ import numpy as np
 
 from gan_jax import data
 from gan_jax import parallel
+from gan_jax.games import base
 from gan_jax.io import writers
 
 
-def fixed_noise(config, num: int) -> jax.Array:
+def fixed_noise(config, num: int, noise_dim: int) -> jax.Array:
   """The noise behind every sample grid of a run: the same at every step and after resume."""
   key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)
-  return jax.random.normal(key, (num, config.model.latent_dim))
+  return jax.random.normal(key, (num, noise_dim))
 
 
 def reference_points(source, max_points: int = 2000) -> np.ndarray:
@@ -27,7 +28,8 @@ def reference_points(source, max_points: int = 2000) -> np.ndarray:
 
 
 class Preview:
-  """Writes `samples/step_<step>.png` from a state, with fixed noise and labels.
+  """Writes `samples/step_<step>.png` from a state, with fixed noise and labels, and
+  the game's extra pictures (InfoGAN's traversals) under `samples/<name>/`.
 
   Args:
     config: the run's config (`num_grid_samples`, `seed`, `data`).
@@ -42,9 +44,14 @@ class Preview:
     self.sample_fn = sample_fn
     self.labels = game.preview_labels(config.num_grid_samples)
     num = config.num_grid_samples if self.labels is None else len(self.labels)
-    self.noise = jax.device_put(fixed_noise(config, num), parallel.replicated(mesh))
-    # One row per class: the grid has num / K columns.
-    self.ncols = None if self.labels is None else num // game.num_classes
+    noise = fixed_noise(config, num, game.noise_dim)
+    self.noise = jax.device_put(noise, parallel.replicated(mesh))
+    # One row per class (or code value): the grid has num / K columns.
+    self.ncols = None if self.labels is None else num // game.sample_classes
+    # Pictures the game adds (InfoGAN's code traversals), all from the first noise vector.
+    self.extra_noise = self.noise[:1]
+    self.extra_fn = (jax.jit(game.extra_previews)
+                     if type(game).extra_previews is not base.Game.extra_previews else None)
     self.directory = os.path.join(workdir, 'samples')
     self.enabled = enabled
     self.is_points = not source.is_image
@@ -62,4 +69,18 @@ class Preview:
     os.makedirs(self.directory, exist_ok=True)
     if self.is_points:
       return writers.save_scatter_plot(path, samples, real=self.real_points, means=self.means)
-    return writers.save_image_grid(samples, path, ncols=self.ncols)
+    grid = writers.save_image_grid(samples, path, ncols=self.ncols)
+    self.write_extra(state, step)
+    return grid
+
+  def write_extra(self, state, step: int) -> None:
+    """Writes the game's extra pictures as `samples/<name>/step_<step>.png`."""
+    if self.extra_fn is None:
+      return
+    for name, pictures in jax.device_get(self.extra_fn(state, self.extra_noise)).items():
+      pictures = np.asarray(pictures)
+      directory = os.path.join(self.directory, name)
+      os.makedirs(directory, exist_ok=True)
+      writers.save_image_grid(pictures.reshape((-1, *pictures.shape[2:])),
+                              os.path.join(directory, f'step_{step:07d}.png'),
+                              ncols=pictures.shape[1])

@@ -24,6 +24,7 @@ from gan_jax.io import cache
 
 # Functions, not modules: `gan_jax.metrics` re-exports functions under module names.
 from gan_jax.metrics.class_conditional import class_accuracy, intra_fid, within_class_diversity
+from gan_jax.metrics.codes import code_purity, matched_accuracy
 from gan_jax.metrics.detector import detectability
 from gan_jax.metrics.fid import fid_from_stats
 from gan_jax.metrics.inception_score import inception_score
@@ -39,7 +40,8 @@ class Metric(NamedTuple):
 
   `needs` is a subset of NEEDS: 'features' (the feature network's outputs for the fakes
   and the reference), 'labels' (samples generated for known classes: conditional games),
-  'mixture' (the means and std of a 2-D mixture), 'real' (the real examples themselves).
+  'mixture' (the means and std of a 2-D mixture), 'real' (the real examples themselves),
+  'readout' (the game's readout of real images: InfoGAN's codes, class logits).
   `compute(inputs: MetricInputs) -> {key: value}`.
   """
   keys: tuple[str, ...]
@@ -47,7 +49,7 @@ class Metric(NamedTuple):
   compute: Callable
 
 
-NEEDS = ('features', 'labels', 'mixture', 'real')
+NEEDS = ('features', 'labels', 'mixture', 'real', 'readout')
 
 
 class MetricInputs(NamedTuple):
@@ -59,6 +61,7 @@ class MetricInputs(NamedTuple):
   reference: dict | None  # Real-data 'features', 'logits', 'labels', 'mean', 'cov'.
   real_examples: Callable[[], dict]  # The real reference set {'x', 'y'}, loaded on use.
   mixture: tuple | None  # (means (K, 2), std) of a 2-D mixture.
+  readout: Callable[[np.ndarray], dict] | None  # The game's readout of images, or None.
 
 
 def _fid(m: MetricInputs) -> dict:
@@ -135,6 +138,32 @@ def _cas(m: MetricInputs) -> dict:
                                                    classifier=classifier, seed=0)}
 
 
+def _code_accuracy(m: MetricInputs) -> dict:
+  # Q's first categorical code read as a classifier of the real reference examples,
+  # its values mapped to classes one to one (InfoGAN's unsupervised accuracy).
+  real = m.real_examples()
+  logits = m.readout(real['x'])['code_logits']
+  labels = np.asarray(real['y'])
+  num_classes = int(max(labels.max() + 1, logits.shape[1]))
+  result = matched_accuracy(np.argmax(logits, axis=1), labels, logits.shape[1], num_classes)
+  return {'code_accuracy': result.accuracy}
+
+
+def _classifier_accuracy(m: MetricInputs) -> dict:
+  # The model's own classifier (a semi-supervised D) on the labelled real reference set;
+  # with eval.reference_split='test' that is test accuracy (1 - test error).
+  real = m.real_examples()
+  predicted = np.argmax(m.readout(real['x'])['class_logits'], axis=1)
+  return {'classifier_accuracy': float(np.mean(predicted == np.asarray(real['y'])))}
+
+
+def _code_purity(m: MetricInputs) -> dict:
+  logits = m.fake_outputs['logits']
+  num_values = int(m.fake_labels.max()) + 1 if m.fake_labels.size else 1
+  result = code_purity(np.argmax(logits, axis=1), m.fake_labels, num_values, logits.shape[1])
+  return {'code_purity': result.purity, 'code_purity_min': float(np.nanmin(result.per_value))}
+
+
 def _features_only(keys, fn):
   return Metric(keys, frozenset({'features'}), fn)
 
@@ -164,6 +193,16 @@ METRICS = {
     # Trains a classifier on the samples and tests it on the real reference set: set
     # eval.reference_split to a held-out split (e.g. 'test').
     'cas': Metric(('cas',), frozenset({'labels', 'real'}), _cas),
+    # InfoGAN: the first categorical code as an unsupervised classifier of the real
+    # reference set (set eval.reference_split to a labelled split), and how pure in class
+    # the samples of each code value are under the extractor's classifier.
+    'code_accuracy': Metric(('code_accuracy',), frozenset({'readout', 'real'}), _code_accuracy),
+    'code_purity': Metric(('code_purity', 'code_purity_min'), frozenset({'features', 'labels'}),
+                          _code_purity),
+    # A semi-supervised GAN's D as a classifier of the real reference set: set
+    # eval.reference_split='test' for test accuracy.
+    'classifier_accuracy': Metric(('classifier_accuracy',), frozenset({'readout', 'real'}),
+                                  _classifier_accuracy),
 }
 # Metrics that need the feature network.
 NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.needs)
@@ -291,13 +330,19 @@ class Evaluator:
     self._reference = dict(reference, cache_hit=False)
     return self._reference
 
-  def evaluate(self, generate: Callable[[int], np.ndarray]) -> tuple[dict, dict]:
+  def evaluate(self, generate: Callable[[int], np.ndarray],
+               readout: Callable[[np.ndarray], dict] | None = None) -> tuple[dict, dict]:
     """(results, seconds): metric values and the time each step took.
 
     `generate(num)` returns `num` samples in data space (NumPy), or (samples, labels)
     for a conditional generator: the classes the samples were generated for, which the
-    class-conditional metrics (`NEEDS_LABELS`) require.
+    class-conditional metrics (`NEEDS_LABELS`) require. `readout(images) -> dict` is
+    the game's readout (`evaluation.make_readout`), which the 'readout' metrics need.
     """
+    needs_readout = [m for m in self.metrics if 'readout' in METRICS[m].needs]
+    if needs_readout and readout is None:
+      raise ValueError(f'config.eval.metrics {needs_readout} read the model: they need a game '
+                       'with a readout (infogan, semi_supervised).')
     seconds = {}
     start = time.perf_counter()
     generated = generate(self.config.num_samples)
@@ -317,7 +362,7 @@ class Evaluator:
       reference = self.reference()
       seconds['reference'] = time.perf_counter() - start
     inputs = MetricInputs(self.config, fake, fake_labels, fake_outputs, reference,
-                          self.real_examples, self.mixture)
+                          self.real_examples, self.mixture, readout)
     results = {}
     for name in self.metrics:
       start = time.perf_counter()

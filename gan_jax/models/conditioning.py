@@ -12,8 +12,11 @@ Discriminator (`Conditioning.discriminator`):
               Dense on the one-hot label, so spectral norm applies to it as to any layer.
   acgan       Odena et al. 2017: a K-way classifier head on phi(x) beside the logit; D
               returns (logits (B,), class_logits (B, K)).
+Auxiliary head (`Conditioning.head_outputs` > 0, no labels): InfoGAN's Q network
+(Chen et al. 2016), which shares D's trunk: phi(x) -> [Dense(head_hidden) -> BatchNorm ->
+LeakyReLU(0.2)] -> Dense(head_outputs); D returns (logits (B,), head (B, head_outputs)).
 
-A model with `num_classes == 0` is unconditional and ignores labels.
+A model with `num_classes == 0` and no head is unconditional and ignores labels.
 """
 
 import dataclasses
@@ -36,6 +39,8 @@ class Conditioning:
   generator: str = ''  # '+'-joined names of G_CONDITIONINGS.
   discriminator: str = ''  # One of D_CONDITIONINGS.
   embed_dim: int = 0  # concat: size of the label embedding (0 = num_classes).
+  head_outputs: int = 0  # Outputs of an auxiliary head on phi(x) (InfoGAN's Q); 0 = none.
+  head_hidden: int = 0  # Width of that head's hidden layer (0 = a linear head).
 
   @property
   def g_parts(self) -> tuple[str, ...]:
@@ -132,6 +137,9 @@ def discriminator_outputs(conditioning: Conditioning, logits: jax.Array, feature
   Unconditional: the logits. projection: logits + <embed(y), phi(x)>. acgan: (logits,
   class_logits (B, K)). Must be called inside the discriminator's compact method.
   """
+  if conditioning.head_outputs:
+    return logits, auxiliary_head(conditioning, features, spectral_norm=spectral_norm,
+                                  train=train, dtype=dtype, kernel_init=kernel_init)
   if not conditioning.num_classes:
     return logits
   dense_kwargs = {} if kernel_init is None else {'kernel_init': kernel_init}
@@ -147,3 +155,24 @@ def discriminator_outputs(conditioning: Conditioning, logits: jax.Array, feature
       nn.Dense(conditioning.num_classes, dtype=dtype, name='classifier', **dense_kwargs),
       features, spectral_norm=spectral_norm, train=train)
   return logits, class_logits.astype(jnp.float32)
+
+
+def auxiliary_head(conditioning: Conditioning, features: jax.Array, *, spectral_norm: bool,
+                   train: bool, dtype, kernel_init=None) -> jax.Array:
+  """InfoGAN's Q head on D's features phi(x): (B, F) -> (B, head_outputs) float32.
+
+  With `head_hidden`, one hidden layer with BatchNorm and LeakyReLU first (the paper's
+  MNIST Q: FC 128, BN, lReLU). Must be called inside the discriminator's compact method.
+  """
+  dense_kwargs = {} if kernel_init is None else {'kernel_init': kernel_init}
+  h = features
+  if conditioning.head_hidden:
+    h = layers.apply_layer(
+        nn.Dense(conditioning.head_hidden, use_bias=False, dtype=dtype, name='q_hidden',
+                 **dense_kwargs), h, spectral_norm=spectral_norm, train=train)
+    h = layers.batch_norm(train, dtype)(h)
+    h = nn.leaky_relu(h, negative_slope=0.2)
+  out = layers.apply_layer(
+      nn.Dense(conditioning.head_outputs, dtype=dtype, name='q_head', **dense_kwargs), h,
+      spectral_norm=spectral_norm, train=train)
+  return out.astype(jnp.float32)

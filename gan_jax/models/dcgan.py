@@ -6,7 +6,10 @@ channels, BatchNorm + ReLU between them -> C channels with tanh. Discriminator: 
 mirror image, stride-2 convolutions with LeakyReLU(0.2) (BatchNorm on all but the first)
 doubling the channels, then one Dense to a logit; optionally (`model.minibatch_std_group`)
 ProGAN's minibatch standard deviation is appended as one more channel of the last
-feature map before that Dense. Every weight starts from N(0, 0.02) and every BatchNorm
+feature map before that Dense. `model.dense_width` > 0 adds one fully connected hidden
+layer to each player (G: noise -> Dense -> BatchNorm + ReLU before the first map; D:
+after the convolutions, Dense -> BatchNorm + LeakyReLU before the logit), which makes
+them InfoGAN's MNIST networks (Chen et al. 2016, appendix: FC 1024 in both). Every weight starts from N(0, 0.02) and every BatchNorm
 scale from N(1, 0.02), as in the paper and its reference code.
 The stride-2 layers are `resampling.DownConv` / `UpConv`: nn.Conv / nn.ConvTranspose's
 function and parameters, computed as matmuls, which XLA's CPU backend runs far faster.
@@ -58,6 +61,7 @@ class DCGANGenerator(nn.Module):
   """Maps noise (B, latent_dim) to images (B, H, W, C) in [-1, 1]."""
   data_shape: tuple[int, int, int]
   features: int = 64  # Channels of the last hidden layer; doubled at each coarser one.
+  dense_width: int = 0  # A fully connected hidden layer before the first map (0 = none).
   dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the output stay float32.
   # Labels (see `conditioning`): cbn makes every BatchNorm class-conditional.
   conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
@@ -80,8 +84,12 @@ class DCGANGenerator(nn.Module):
     init = layers.dcgan_kernel_init
     # Biases would be cancelled by the BatchNorm that follows, so the layers before one
     # have none.
-    x = nn.Dense(base_h * base_w * base_c, use_bias=False, kernel_init=init, dtype=self.dtype)(
-        jnp.asarray(z, self.dtype))
+    x = jnp.asarray(z, self.dtype)
+    if self.dense_width:
+      x = nn.Dense(self.dense_width, use_bias=False, kernel_init=init, dtype=self.dtype,
+                   name='dense_hidden')(x)
+      x = nn.relu(norm(x))
+    x = nn.Dense(base_h * base_w * base_c, use_bias=False, kernel_init=init, dtype=self.dtype)(x)
     x = x.reshape((-1, base_h, base_w, base_c))
     x = nn.relu(norm(x))
     # The layers keep the names nn.ConvTranspose would get, so checkpoints and parameter
@@ -103,8 +111,9 @@ class DCGANDiscriminator(nn.Module):
   batch_norm: bool = True  # BatchNorm after every convolution but the first.
   spectral_norm: bool = False  # Normalise every conv and Dense kernel.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev channel; 0 = off.
+  dense_width: int = 0  # A fully connected hidden layer before the logit (0 = none).
   dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the logits stay float32.
-  # Labels (see `conditioning`): a projection term or an AC-GAN class head.
+  # Labels (see `conditioning`): a projection term, an AC-GAN class head or a Q head.
   conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
 
   @nn.compact
@@ -128,6 +137,13 @@ class DCGANDiscriminator(nn.Module):
       # Dense sees it at every position; only that Dense's kernel grows by H * W rows.
       x = layers.minibatch_stddev(x, self.minibatch_std_group)
     x = x.reshape((x.shape[0], -1))
+    if self.dense_width:
+      dense = nn.Dense(self.dense_width, use_bias=not self.batch_norm, kernel_init=init,
+                       dtype=self.dtype, name='dense_hidden')
+      x = layers.apply_layer(dense, x, spectral_norm=self.spectral_norm, train=train)
+      if self.batch_norm:
+        x = layers.batch_norm(train, self.dtype)(x)
+      x = nn.leaky_relu(x, negative_slope=0.2)
     logits = layers.apply_layer(nn.Dense(1, kernel_init=init, dtype=self.dtype), x,
                                 spectral_norm=self.spectral_norm, train=train)
     # The losses and penalties take float32 logits whatever the compute dtype.
@@ -144,11 +160,16 @@ def make_models(model_config, data_shape: tuple,
   num_resamplings(data_shape)  # Rejects shapes that do not fit before any tracing.
   layers.check_minibatch_std_group(model_config.minibatch_std_group)
   dtype = layers.get_compute_dtype(model_config.compute_dtype)
+  dense_width = int(model_config.dense_width)
+  if dense_width < 0:
+    raise ValueError(f'config.model.dense_width={dense_width} must be >= 0 (0 = no hidden '
+                     'fully connected layer).')
   generator = DCGANGenerator(data_shape=data_shape, features=int(model_config.g_features),
-                             dtype=dtype, conditioning=conditioning)
+                             dense_width=dense_width, dtype=dtype, conditioning=conditioning)
   discriminator = DCGANDiscriminator(features=int(model_config.d_features),
                                      batch_norm=bool(model_config.d_batch_norm),
                                      spectral_norm=bool(model_config.spectral_norm),
                                      minibatch_std_group=int(model_config.minibatch_std_group),
-                                     dtype=dtype, conditioning=conditioning)
+                                     dense_width=dense_width, dtype=dtype,
+                                     conditioning=conditioning)
   return generator, discriminator
