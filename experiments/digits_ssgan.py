@@ -26,4 +26,7 @@ def get_config():
   config.log_every_steps = 100
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 1000
+  config.eval.reference_split = ''  # The digits have one split: accuracy on all of them.
+  config.eval.num_real = 1797
+  config.eval.every_steps = 500
   return config

@@ -25,4 +25,5 @@ def get_config():
   config.optim.ema_decay = 0.999
   config.sample_every_steps = 2000
   config.checkpoint_every_steps = 2000
+  config.eval.every_steps = 1000  # eval/classifier_accuracy: 1 - test error, every 1,000 steps.
   return config
