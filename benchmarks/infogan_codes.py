@@ -1,0 +1,95 @@
+"""InfoGAN's categorical code as an unsupervised classifier, per seed, with its confusions.
+
+Trains (or resumes) one run per seed of an InfoGAN experiment, then reads Q's
+categorical code on the labelled reference set (all of it, `eval.reference_split` or the
+training split), maps code values to classes one to one (Hungarian method) and reports
+the accuracy, the mapping, and the classes that share a code value (a merge such as
+4/9) or are split over several values. Each finished seed is appended to `--out` (JSON),
+so a long study can be stopped and read at any time.
+
+  python benchmarks/infogan_codes.py --config=experiments/mnist_infogan.py --seeds=0,1,2,3,4 \
+      --workdir=runs/infogan_mnist --out=docs/infogan_mnist.json \
+      --config.data.name=idx --config.data.path=../shared/data/mnist --config.data.split=test
+"""
+
+import json
+import os
+import time
+
+from absl import app
+from absl import flags
+from absl import logging
+from ml_collections import config_flags
+import numpy as np
+
+from gan_jax import data
+from gan_jax import evaluation
+from gan_jax import run as run_lib
+from gan_jax import train
+from gan_jax.metrics import codes
+
+_CONFIG = config_flags.DEFINE_config_file('config', None, 'An InfoGAN experiment file.')
+_SEEDS = flags.DEFINE_list('seeds', ['0'], 'Seeds to train and score.')
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Runs go to <workdir>/seed_<s>.')
+_OUT = flags.DEFINE_string('out', None, 'JSON file the per-seed results are written to.')
+flags.mark_flags_as_required(['config', 'workdir', 'out'])
+
+
+def labelled_reference(config) -> dict:
+  """All labelled examples of the run's reference split, {'x', 'y'} in data space."""
+  data_config = evaluation.reference_data_config(config)
+  source = data.make_source(data_config, config.seed)
+  return data.read_examples(source, data_config, len(source), config.seed)
+
+
+def score_codes(run, reference: dict) -> dict:
+  """Matched accuracy of the first categorical code on `reference`, and its confusions."""
+  logits = run.encode(reference['x'])['code_logits']
+  labels = np.asarray(reference['y'], np.int64)
+  num_values, num_classes = logits.shape[1], int(labels.max()) + 1
+  result = codes.matched_accuracy(logits.argmax(axis=1), labels, num_values, num_classes)
+  confusion = result.confusion
+  # A code value "holds" a class when it gets at least 20% of that class's examples.
+  share_of_class = confusion / np.maximum(confusion.sum(axis=0, keepdims=True), 1)
+  merges = [[int(c) for c in np.flatnonzero(share_of_class[v] >= 0.2)]
+            for v in range(num_values)]
+  per_class = [float(confusion[result.mapping.index(c), c] / max(confusion[:, c].sum(), 1))
+               if c in result.mapping else 0.0 for c in range(num_classes)]
+  return {'code_accuracy': result.accuracy, 'mapping': list(result.mapping),
+          'merged_values': {str(v): m for v, m in enumerate(merges) if len(m) > 1},
+          'per_class_accuracy': per_class, 'confusion': confusion.tolist()}
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  rows = []
+  if os.path.exists(_OUT.value):
+    with open(_OUT.value) as f:
+      rows = json.load(f)['seeds']
+  done = {row['seed'] for row in rows}
+  for seed in (int(s) for s in _SEEDS.value):
+    if seed in done:
+      continue
+    config = _CONFIG.value.copy_and_resolve_references()
+    config.seed = seed
+    workdir = os.path.join(_WORKDIR.value, f'seed_{seed}')
+    start = time.time()
+    train.train_and_evaluate(config, workdir)
+    run = run_lib.load_run(workdir)
+    row = {'seed': seed, 'steps': run.step, 'wall_s': round(time.time() - start, 1),
+           **score_codes(run, labelled_reference(config))}
+    rows.append(row)
+    print(json.dumps({k: row[k] for k in ('seed', 'code_accuracy', 'merged_values')}))
+    accuracies = [r['code_accuracy'] for r in rows]
+    summary = {'config': _CONFIG.value.to_dict(), 'seeds': rows,
+               'code_accuracy_mean': float(np.mean(accuracies)),
+               'code_accuracy_min': float(np.min(accuracies))}
+    temporary = f'{_OUT.value}.tmp'
+    with open(temporary, 'w') as f:
+      json.dump(summary, f, indent=1, default=str)
+    os.replace(temporary, _OUT.value)
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,50 @@
+"""InfoGAN on 28x28 MNIST with the paper's networks (Chen et al. 2016, appendix C.1).
+
+Codes: one 10-way categorical code and two continuous codes (uniform in [-1, 1]) beside
+62 noise dimensions. G: FC 1024 -> FC 7x7x128 -> 4x4 up-convolution 64 -> 4x4
+up-convolution 1 (BatchNorm + ReLU between); D: 4x4 convolution 64 (LeakyReLU) -> 4x4
+convolution 128 -> FC 1024 (BatchNorm + LeakyReLU) -> the logit; Q shares D up to
+FC 1024 and adds FC 128 (BatchNorm + LeakyReLU) -> the codes' outputs. This is
+`model.name=dcgan` with 64 channels and `model.dense_width=1024`; the LeakyReLU slope is
+0.2 (the paper: 0.1). Adam with D/Q's learning rate 2e-4 and G's 1e-3, beta1 0.5, lambda 1,
+batch 64, as in the paper. Continuous codes have a unit-variance Gaussian likelihood
+(the reference code's `fix_std=True`).
+
+Scored by `code_accuracy`: the categorical code as an unsupervised classifier of the
+labelled images, its values mapped to digits one to one (the paper: 5% error), and
+`code_purity` of samples per code value under the `mnist28` classifier.
+
+Data: TFDS `mnist` (train split). Here only the MNIST test split exists; train on it with
+  python -m gan_jax.main --config=experiments/mnist_infogan.py --workdir=runs/mnist_infogan \
+      --config.data.name=idx --config.data.path=../shared/data/mnist --config.data.split=test
+(the codes never see a label; the labels only score them).
+"""
+
+from gan_jax.default_config import get_base_config
+
+
+def get_config():
+  """The paper's MNIST InfoGAN: 62 + 10 + 2 latent, its networks and optimizer, 5,000 steps."""
+  config = get_base_config()
+  config.game.name = 'infogan'
+  config.game.infogan.categorical = (10,)
+  config.game.infogan.continuous = 2
+  config.game.infogan.q_hidden = 128
+  config.data.name = 'tfds'
+  config.data.tfds_name = 'mnist'
+  config.model.name = 'dcgan'
+  config.model.latent_dim = 62
+  config.model.g_features = 64
+  config.model.d_features = 64
+  config.model.dense_width = 1024
+  config.optim.d_lr = 2e-4
+  config.optim.g_lr = 1e-3
+  config.batch_size = 64
+  config.num_train_steps = 5000
+  config.sample_every_steps = 1000
+  config.checkpoint_every_steps = 2500
+  config.num_grid_samples = 100  # 10 samples per code value, one row per value.
+  config.eval.metrics = ('code_accuracy', 'code_purity', 'fid')
+  config.eval.extractor = 'mnist28'
+  config.eval.num_samples = 10_000
+  return config

@@ -1,0 +1,175 @@
+"""InfoGAN: the codes' priors, the mutual-information term by hand, the Hungarian mapping,
+the Q head's side, the API (sample with codes, encode), previews and bad inputs."""
+
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats
+
+import gan_jax
+from gan_jax import games
+from gan_jax import train
+from gan_jax.core import state as state_lib
+from gan_jax.core import validation
+from gan_jax.games import infogan as infogan_lib
+from gan_jax.metrics import codes
+from tiny_configs import tiny_config
+
+SHAPE = (8, 8, 1)
+
+
+def _game(**fields):
+  config = tiny_config(**{'game.name': 'infogan', **fields})
+  return config, games.make_game(config, SHAPE)
+
+
+def test_codes_from_normals_follow_the_normal_cdf():
+  u = jnp.asarray([[-3.0, 0.0, 0.3], [0.0, 1.5, -0.7], [2.5, -2.0, 0.0]])
+  cat, cont = infogan_lib.codes_from_normals(u, (10, 4))
+  phi = scipy.stats.norm.cdf(np.asarray(u))
+  np.testing.assert_array_equal(cat, np.floor(phi[:, :2] * [10, 4]).astype(int))
+  np.testing.assert_allclose(cont, 2 * phi[:, 2:] - 1, atol=1e-6)
+
+
+def test_codes_from_normals_are_uniform():
+  u = jax.random.normal(jax.random.PRNGKey(0), (200_000, 2))
+  cat, cont = infogan_lib.codes_from_normals(u, (10,))
+  counts = np.bincount(np.asarray(cat[:, 0]), minlength=10)
+  # Chi-square test of uniformity over the 10 values (p > 0.001 unless broken).
+  assert scipy.stats.chisquare(counts).pvalue > 1e-3
+  assert scipy.stats.kstest(np.asarray(cont[:, 0]), scipy.stats.uniform(-1, 2).cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize('learn_std', [False, True])
+def test_info_loss_is_cross_entropy_plus_gaussian_nll(learn_std):
+  config, game = _game(**{'game.infogan.categorical': (3, 4),
+                          'game.infogan.continuous': 2,
+                          'game.infogan.learn_std': learn_std,
+                          'game.infogan.lambda_categorical': 0.7,
+                          'game.infogan.lambda_continuous': 0.3})
+  rng = np.random.default_rng(0)
+  n = 5
+  q = rng.normal(size=(n, game.q_outputs)).astype(np.float32)
+  batch = {'code': np.stack([rng.integers(0, 3, n), rng.integers(0, 4, n)], 1).astype(np.int32),
+           'continuous': rng.uniform(-1, 1, (n, 2)).astype(np.float32)}
+  loss, metrics = game.info_loss(jnp.asarray(q), batch)
+
+  def ce(logits, labels):
+    log_p = logits - scipy.special.logsumexp(logits, axis=1, keepdims=True)
+    return -np.mean(log_p[np.arange(n), labels])
+
+  expected_ce = ce(q[:, :3], batch['code'][:, 0]) + ce(q[:, 3:7], batch['code'][:, 1])
+  mean = q[:, 7:9]
+  std = np.exp(q[:, 9:11]) if learn_std else np.ones_like(mean)
+  expected_nll = -np.mean(np.sum(scipy.stats.norm.logpdf(batch['continuous'], mean, std), 1))
+  np.testing.assert_allclose(metrics['info_categorical_ce'], expected_ce, rtol=1e-5)
+  np.testing.assert_allclose(metrics['info_continuous_nll'], expected_nll, rtol=1e-5)
+  np.testing.assert_allclose(loss, 0.7 * expected_ce + 0.3 * expected_nll, rtol=1e-5)
+  np.testing.assert_allclose(metrics['mi_categorical'], np.log(3) + np.log(4) - expected_ce,
+                             rtol=1e-5)
+  assert game.q_outputs == 3 + 4 + 2 * (2 if learn_std else 1)
+
+
+def test_matched_accuracy_finds_the_best_one_to_one_map():
+  # Code values 0, 1, 2 mostly mean classes 2, 0, 1; value 1 is also often class 2, which a
+  # greedy argmax map would take twice.
+  confusion = np.array([[1, 0, 50], [30, 0, 40], [0, 20, 2]])
+  predicted = np.repeat(np.repeat(np.arange(3), 3), confusion.ravel())
+  labels = np.repeat(np.tile(np.arange(3), 3), confusion.ravel())
+  result = codes.matched_accuracy(predicted, labels, 3, 3)
+  assert result.mapping == (2, 0, 1)
+  np.testing.assert_array_equal(result.confusion, confusion)
+  assert result.accuracy == pytest.approx((50 + 30 + 20) / confusion.sum())
+
+
+def test_code_purity_by_hand():
+  classes = np.array([0, 0, 1, 2, 2, 2, 1])
+  values = np.array([0, 0, 0, 1, 1, 1, 2])
+  result = codes.code_purity(classes, values, num_values=4, num_classes=3)
+  np.testing.assert_allclose(result.per_value[:3], [2 / 3, 1, 1])
+  assert np.isnan(result.per_value[3]) and result.majority == (0, 2, 1, -1)
+  assert result.purity == pytest.approx((2 / 3 + 1 + 1) / 3)
+
+
+def test_q_is_trained_by_the_discriminator_side_and_the_term_reaches_g():
+  config, game = _game()
+  mesh = gan_jax.parallel.make_mesh(jax.devices()[:1])
+  state = state_lib.create_state(config, SHAPE, mesh)
+  assert 'q_head' in state.params['d'] and 'q_hidden' in state.params['d']
+  batch = {'x': jnp.zeros((4, *SHAPE))}
+  batch = game.draw('g', batch, jax.random.PRNGKey(1))
+  assert batch['z'].shape == (4, 8 + 10 + 2) and batch['code'].shape == (4, 1)
+
+  def g_info(g_params):
+    fake, _ = game.generate(g_params, state.batch_stats['g'], batch)
+    out, _ = gan_jax.games.base.apply(game.modules['d'], state.params['d'],
+                                      state.batch_stats['d'], {'x': fake}, train=True)
+    return game.info_loss(out[1], batch)[0]
+
+  grads = jax.grad(g_info)(state.params['g'])
+  assert all(np.any(np.asarray(g) != 0) for g in jax.tree.leaves(grads))
+  d_loss = lambda p: game.loss('d', {'d': p}, state, batch, jax.random.PRNGKey(2), None)[0]
+  d_grads = jax.grad(d_loss)(state.params['d'])
+  assert np.any(np.asarray(d_grads['q_head']['kernel']) != 0)
+
+
+def test_bad_infogan_configs_are_clear_errors():
+  with pytest.raises(ValueError, match='config.game.infogan.categorical'):
+    _game(**{'game.infogan.categorical': (1,)})
+  with pytest.raises(ValueError, match='has no codes'):
+    _game(**{'game.infogan.categorical': (), 'game.infogan.continuous': 0})
+  with pytest.raises(ValueError, match=r'pack=2 is not supported by config.game.name=.infogan'):
+    validation.check_game(tiny_config(**{'game.name': 'infogan', 'stabilize.pack': 2}))
+  with pytest.raises(ValueError, match=r"\['code_accuracy'\] read codes"):
+    validation.check_game(tiny_config(**{'eval.metrics': ('code_accuracy',)}))
+
+
+@pytest.fixture(scope='module')
+def infogan_run(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp('infogan'))
+  config = tiny_config(**{'game.name': 'infogan', 'num_grid_samples': 20,
+                          'eval.metrics': ('code_accuracy', 'code_purity'),
+                          'eval.extractor': 'digits8'})
+  train.train_and_evaluate(config, workdir)
+  return workdir
+
+
+def test_infogan_run_samples_encodes_and_previews(infogan_run):
+  run = gan_jax.load_run(infogan_run)
+  a = run.sample(6, seed=3)
+  np.testing.assert_array_equal(a, run.sample(6, seed=3))
+  fixed = run.sample(6, seed=3, code=np.full(6, 7))
+  assert fixed.shape == (6, *SHAPE) and np.abs(fixed).max() <= 1
+  assert not np.array_equal(fixed, run.sample(6, seed=3, code=np.full(6, 2)))
+  swept = run.sample(6, seed=3, continuous=np.linspace(-2, 2, 12).reshape(6, 2))
+  assert not np.array_equal(swept, a)
+  encoded = run.encode(a)
+  assert encoded['code_logits'].shape == (6, 10)
+  assert encoded['continuous_mean'].shape == (6, 2)
+  samples = os.path.join(infogan_run, 'samples')
+  assert os.listdir(os.path.join(samples, 'traversal_c0')) == ['step_0000002.png']
+  assert os.path.isdir(os.path.join(samples, 'traversal_c1'))
+  line = [l for l in open(os.path.join(infogan_run, 'metrics.jsonl')) if 'eval/' in l][-1]
+  assert 'eval/code_accuracy' in line and 'eval/code_purity' in line
+
+
+def test_infogan_api_errors(infogan_run, tmp_path):
+  run = gan_jax.load_run(infogan_run)
+  with pytest.raises(ValueError, match=r'continuous must have shape \(3, 2\)'):
+    run.sample(3, continuous=np.zeros((3, 1)))
+  with pytest.raises(ValueError, match=r'code must be in \[0, 10\)'):
+    run.sample(3, code=[0, 1, 10])
+  with pytest.raises(ValueError, match=r'takes code= \(its first categorical code\), not labels='):
+    run.sample(3, code=[0, 1, 2], labels=[0, 1, 2])
+  with pytest.raises(ValueError, match=r'images must have shape \(N, 8, 8, 1\)'):
+    run.encode(np.zeros((2, 28, 28, 1)))
+  plain = str(tmp_path / 'plain')
+  train.train_and_evaluate(tiny_config(), plain)
+  plain_run = gan_jax.load_run(plain)
+  with pytest.raises(ValueError, match='which has no latent codes'):
+    plain_run.sample(2, code=[0, 1])
+  with pytest.raises(ValueError, match='cannot encode images'):
+    plain_run.encode(np.zeros((2, *SHAPE)))
