@@ -30,7 +30,7 @@ def get_base_config() -> ml_collections.ConfigDict:
 
   # The GAN family (see gan_jax/games/); a game's own fields live under its name.
   config.game = ml_collections.ConfigDict()
-  config.game.name = 'unconditional'  # unconditional | conditional | infogan.
+  config.game.name = 'unconditional'  # unconditional | conditional | infogan | semi_supervised.
   config.game.conditional = ml_collections.ConfigDict()
   config.game.conditional.g_conditioning = 'cbn'  # cbn (conditional BatchNorm) | concat (label embedding joined to z; mlp) | cbn+concat.
   config.game.conditional.d_conditioning = 'projection'  # projection (Miyato & Koyama 2018) | acgan (auxiliary classifier, Odena et al. 2017).
@@ -47,9 +47,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.infogan.learn_std = False  # Q predicts each continuous code's std too (False: std 1, the paper's MNIST code).
   config.game.infogan.q_hidden = 128  # Width of Q's hidden layer on D's features (the paper's MNIST Q: 128; 0 = linear).
   config.game.infogan.traversal_steps = 10  # Columns of the preview's continuous-code traversals (-2 to 2).
+  config.game.semi_supervised = ml_collections.ConfigDict()
+  config.game.semi_supervised.unlabeled_weight = 0.5  # Weight of the real/fake loss beside the labelled CE (0.5 = Salimans et al.'s code).
+  config.game.semi_supervised.g_loss = 'feature_matching'  # feature_matching (the paper's, on D's last hidden layer) | non_saturating.
 
   config.data = ml_collections.ConfigDict()
   config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder.
+  config.data.num_labeled = 0  # Semi-supervised: labelled training examples, balanced over classes, chosen by the seed (0 = off).
   config.data.split = 'train'  # Split to train on (tfds; idx folders: train | test; digits uses all 1,797 images).
   config.data.tfds_name = ''  # TFDS dataset name for `tfds`, e.g. 'mnist' or 'cifar10'.
   config.data.data_dir = ''  # TFDS data_dir ('' = the TFDS default, ~/tensorflow_datasets).
@@ -67,7 +71,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
 
   config.model = ml_collections.ConfigDict()
-  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks).
+  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets).
   config.model.latent_dim = 64  # Size of the generator's Gaussian noise vector.
   config.model.g_features = 64  # G channels: dcgan's last hidden layer; resnet's every block.
   config.model.d_features = 64  # D channels: dcgan's first layer; resnet's every block.
@@ -82,6 +86,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.maxout_pieces = 5  # mlp: linear pieces per maxout unit (d_activation='maxout').
   config.model.compute_dtype = 'float32'  # float32 | bfloat16: activations and matmuls (params and optimizer stay float32).
   config.model.dense_width = 0  # dcgan: a fully connected hidden layer in each player (InfoGAN's MNIST nets: 1024; 0 = none).
+  config.model.d_input_noise = 0.3  # improved_gan: std of D's Gaussian noise on its input (train mode).
+  config.model.d_hidden_noise = 0.5  # improved_gan: std of D's Gaussian noise after each hidden layer.
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()
@@ -113,7 +119,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   # Metrics computed on the EMA generator during training and by `gan_jax.evaluate`:
   # fid, kid, inception_score, precision_recall, density_coverage, class_coverage,
   # mode_coverage (2-D mixtures), detectability; for conditional games class_accuracy,
-  # intra_fid, within_class_diversity, cas. Empty = no evaluation.
+  # intra_fid, within_class_diversity, cas; for semi_supervised classifier_accuracy (D's
+  # accuracy on the reference set: set reference_split='test'). Empty = no evaluation.
   config.eval.metrics = ()
   config.eval.every_steps = 0  # Evaluate every this many steps (0 = only at the end).
   config.eval.num_samples = 2000  # Generated samples per evaluation.

@@ -1,5 +1,6 @@
 """Loading a trained run for notebooks and scripts: `load_run(workdir)`, `.sample()`, and
-what the run's game reads from images (`.encode()` for InfoGAN).
+what the run's game reads from images (`.encode()` for InfoGAN, `.classify()` for the
+semi-supervised GAN).
 
 The checkpoint carries the config and the data shape, so a run can be restored without
 its dataset and without the config file it was launched with.
@@ -66,6 +67,14 @@ class Run:
       return np.asarray(self.sample_fn(self.state, z))
     labels = class_labels(num, self.num_classes, labels)
     return np.asarray(self.sample_fn(self.state, z, labels))
+
+  def classify(self, images) -> np.ndarray:
+    """(N, K) class logits of `images` (NHWC in [-1, 1], like the samples) by the run's D.
+
+    Only a game whose discriminator is a classifier has them (config.game.name=
+    semi_supervised); it uses D's EMA when EMA is on, in eval mode (no noise layers).
+    """
+    return self._readout('classify', images)['class_logits']
 
   def _sample_codes(self, num: int, z, labels, code, continuous) -> np.ndarray:
     if 'encode' not in self.game.readouts:

@@ -138,9 +138,12 @@ def train_and_evaluate(config, workdir: str):
   validation.check_game(config, num_classes)
   # Each step consumes n_critic batches: one per discriminator update.
   local_batch = config.batch_size * config.loss.n_critic // jax.process_count()
-  pipeline = data.make_pipeline(source, config.data, local_batch, config.seed,
-                                shard_index=jax.process_index(),
-                                shard_count=jax.process_count())
+  # With data.num_labeled a labelled stream travels beside the unlabelled one.
+  make_pipeline = (data.make_semi_supervised_pipeline if config.data.num_labeled
+                   else data.make_pipeline)
+  pipeline = make_pipeline(source, config.data, local_batch, config.seed,
+                           shard_index=jax.process_index(),
+                           shard_count=jax.process_count())
   data_shape = tuple(int(d) for d in pipeline.element_shape)
   meta = {'data_shape': list(data_shape), 'num_classes': num_classes,
           'is_image': bool(source.is_image), 'state_format': state_lib.STATE_FORMAT}

@@ -18,6 +18,8 @@ def shrink(config, num_steps: int = 2):
   config.checkpoint_every_steps = num_steps
   config.num_grid_samples = 4
   config.data.num_examples = 256
+  if config.data.num_labeled:  # One labelled example a class fits any tiny dataset.
+    config.data.num_labeled = 10
   config.eval.num_samples = 64
   config.eval.num_real = 256
   config.eval.kid_subsets = 5

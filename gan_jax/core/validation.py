@@ -62,11 +62,22 @@ def check_game(config, num_classes: int | None = None) -> None:
                      f'classes, which config.game.name={config.game.name!r} does not make; '
                      'use config.game.name=conditional (or infogan, whose first code '
                      'plays the class).')
+  if not isinstance(config.data.num_labeled, int) or config.data.num_labeled < 0:
+    raise ValueError(f'config.data.num_labeled={config.data.num_labeled!r} must be an integer '
+                     '>= 0.')
+  if config.data.num_labeled and not game_class.reads_labeled_stream:
+    raise ValueError(f'config.data.num_labeled={config.data.num_labeled} serves a labelled '
+                     f'stream that config.game.name={config.game.name!r} does not read (a '
+                     'semi-supervised game does); set it to 0.')
+  if config.data.num_labeled and config.data.draw_on_device:
+    raise ValueError(f'config.data.num_labeled={config.data.num_labeled} needs the host '
+                     'pipeline, which serves the labelled stream; set '
+                     'config.data.draw_on_device=False.')
   reads = [m for m in config.eval.metrics if 'readout' in evaluator.METRICS[m].needs]
   if reads and not game_class.readouts:
     raise ValueError(f'config.eval.metrics {reads} read codes or classes from images with '
                      f'the model, which config.game.name={config.game.name!r} cannot; use a '
-                     'game with a readout (infogan).')
+                     'game with a readout (infogan, semi_supervised).')
   if num_classes is not None and game_class.needs_labels and num_classes < 2:
     raise ValueError(f'config.game.name={config.game.name!r} needs labelled data, but '
                      f'config.data.name={config.data.name!r} has no labels here; use a '
@@ -78,7 +89,7 @@ def validate_config(config) -> None:
   """Raises ValueError naming the field for unknown names or impossible values."""
   check_game(config)
   _check_name('data.name', config.data.name, data.SOURCES)
-  _check_name('model.name', config.model.name, models.MODELS)
+  _check_name('model.name', config.model.name, {**models.MODELS, **models.CLASSIFIER_MODELS})
   _check_name('model.compute_dtype', config.model.compute_dtype, layers.COMPUTE_DTYPES)
   _check_name('loss.name', config.loss.name, losses.LOSSES)
   _check_name('optim.name', config.optim.name, optim.OPTIMIZERS)

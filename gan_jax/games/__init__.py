@@ -4,6 +4,8 @@
   conditional     G(z, y) against D(x, y): cGAN (label concat), conditional BatchNorm,
                   the projection discriminator and AC-GAN's auxiliary classifier
   infogan         G(z, c) against D(x) with a Q head that recovers the codes c (InfoGAN)
+  semi_supervised D is a K-class classifier whose logsumexp is its real/fake logit, G
+                  trained by feature matching (Salimans et al. 2016); few labels
 
 Adding a family: one module with a `Game` subclass (see `base.py`), one line in GAMES,
 one test in `tests/test_games.py`.
@@ -12,6 +14,7 @@ one test in `tests/test_games.py`.
 from gan_jax.games.base import STABILIZERS, Context, Game
 from gan_jax.games.conditional import Conditional
 from gan_jax.games.infogan import InfoGAN
+from gan_jax.games.semi_supervised import SemiSupervised
 from gan_jax.games.unconditional import Unconditional
 
 # Name -> Game class.
@@ -19,6 +22,7 @@ GAMES = {
     'unconditional': Unconditional,
     'conditional': Conditional,
     'infogan': InfoGAN,
+    'semi_supervised': SemiSupervised,
 }
 
 

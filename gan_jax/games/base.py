@@ -74,6 +74,8 @@ class Game(abc.ABC):
     ema_players: players with an EMA of their weights (the ones sampled from).
     supports: the stabilizers (see STABILIZERS) this game can apply.
     needs_labels: whether the data must be labelled (`batch['y']`).
+    reads_labeled_stream: whether the game reads the labelled stream of `data.num_labeled`
+      examples (`batch['x_lab']`, `batch['y_lab']`; semi-supervised games).
     labelled_samples: whether samples are generated for given values of a label
       (conditional: the class; InfoGAN: the first categorical code), which the
       class-conditional metrics need.
@@ -86,6 +88,7 @@ class Game(abc.ABC):
   ema_players: tuple[str, ...] = ('g',)
   supports = frozenset(STABILIZERS)
   needs_labels = False
+  reads_labeled_stream = False
   labelled_samples = False
   readouts: tuple[str, ...] = ()
 

@@ -153,6 +153,14 @@ def _code_accuracy(m: MetricInputs) -> dict:
   return {'code_accuracy': result.accuracy}
 
 
+def _classifier_accuracy(m: MetricInputs) -> dict:
+  # The model's own classifier (a semi-supervised D) on the labelled real reference set;
+  # with eval.reference_split='test' that is test accuracy (1 - test error).
+  real = m.real_examples()
+  predicted = np.argmax(m.readout(real['x'])['class_logits'], axis=1)
+  return {'classifier_accuracy': float(np.mean(predicted == np.asarray(real['y'])))}
+
+
 def _code_purity(m: MetricInputs) -> dict:
   logits = m.fake_outputs['logits']
   num_values = int(m.fake_labels.max()) + 1 if m.fake_labels.size else 1
@@ -195,6 +203,10 @@ METRICS = {
     'code_accuracy': Metric(('code_accuracy',), frozenset({'readout', 'real'}), _code_accuracy),
     'code_purity': Metric(('code_purity', 'code_purity_min'), frozenset({'features', 'labels'}),
                           _code_purity),
+    # A semi-supervised GAN's D as a classifier of the real reference set: set
+    # eval.reference_split='test' for test accuracy.
+    'classifier_accuracy': Metric(('classifier_accuracy',), frozenset({'readout', 'real'}),
+                                  _classifier_accuracy),
 }
 # Metrics that need the feature network.
 NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.needs)

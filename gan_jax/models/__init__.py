@@ -7,11 +7,16 @@ head, (logits, class_logits)). Labels matter only for models built with a
 `conditioning.Conditioning` of num_classes > 0 (see `conditioning.py`). Variables are 'params' and
 'batch_stats' (BatchNorm statistics and spectral-norm vectors); with `train=True` pass
 `mutable=['batch_stats']`.
+
+`CLASSIFIER_MODELS` holds pairs whose discriminator is a K-class classifier returning
+(class_logits (B, K), features (B, F)), for the semi-supervised game; they are chosen by
+the same field, `config.model.name`, through `make_classifier_models`.
 """
 
 import flax.linen as nn
 
 from gan_jax.models import dcgan
+from gan_jax.models import improved_gan
 from gan_jax.models.conditioning import UNCONDITIONAL, Conditioning
 from gan_jax.models import mlp
 from gan_jax.models import resnet
@@ -21,6 +26,11 @@ MODELS = {
     'mlp': mlp.make_models,
     'dcgan': dcgan.make_models,
     'resnet': resnet.make_models,
+}
+
+# Name -> builder `(model_config, data_shape, num_classes) -> (generator, classifier D)`.
+CLASSIFIER_MODELS = {
+    'improved_gan': improved_gan.make_models,
 }
 
 
@@ -35,7 +45,21 @@ def make_models(model_config, data_shape: tuple,
   Returns:
     Unbound flax modules; initialise each with `module.init(key, inputs, train=False)`.
   """
+  if model_config.name in CLASSIFIER_MODELS:
+    raise ValueError(f'config.model.name={model_config.name!r} is a classifier pair, played '
+                     f'only by config.game.name=semi_supervised; known here: '
+                     f'{", ".join(sorted(MODELS))}.')
   if model_config.name not in MODELS:
     raise ValueError(f'config.model.name={model_config.name!r} is unknown; '
                      f'known: {", ".join(sorted(MODELS))}.')
   return MODELS[model_config.name](model_config, tuple(data_shape), conditioning)
+
+
+def make_classifier_models(model_config, data_shape: tuple,
+                           num_classes: int) -> tuple[nn.Module, nn.Module]:
+  """The (generator, K-class classifier discriminator) pair named by `model_config.name`."""
+  if model_config.name not in CLASSIFIER_MODELS:
+    raise ValueError(f'config.model.name={model_config.name!r} has no classifier '
+                     f'discriminator, which config.game.name=semi_supervised needs; known: '
+                     f'{", ".join(sorted(CLASSIFIER_MODELS))}.')
+  return CLASSIFIER_MODELS[model_config.name](model_config, tuple(data_shape), int(num_classes))
