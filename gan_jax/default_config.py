@@ -30,7 +30,7 @@ def get_base_config() -> ml_collections.ConfigDict:
 
   # The GAN family (see gan_jax/games/); a game's own fields live under its name.
   config.game = ml_collections.ConfigDict()
-  config.game.name = 'unconditional'  # unconditional | conditional | infogan | semi_supervised.
+  config.game.name = 'unconditional'  # unconditional | conditional | infogan | semi_supervised | pix2pix.
   config.game.conditional = ml_collections.ConfigDict()
   config.game.conditional.g_conditioning = 'cbn'  # cbn (conditional BatchNorm) | concat (label embedding joined to z; mlp) | cbn+concat.
   config.game.conditional.d_conditioning = 'projection'  # projection (Miyato & Koyama 2018) | acgan (auxiliary classifier, Odena et al. 2017).
@@ -50,9 +50,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.semi_supervised = ml_collections.ConfigDict()
   config.game.semi_supervised.unlabeled_weight = 0.5  # Weight of the real/fake loss beside the labelled CE (0.5 = Salimans et al.'s code).
   config.game.semi_supervised.g_loss = 'feature_matching'  # feature_matching (the paper's, on D's last hidden layer) | non_saturating.
+  config.game.pix2pix = ml_collections.ConfigDict()
+  config.game.pix2pix.l1_weight = 100.0  # Weight of the L1 distance to the target in G's loss (the paper: 100; 0 = cGAN only).
+  config.game.pix2pix.adversarial_weight = 1.0  # Weight of the adversarial term in G's loss (0 = L1 only: D is not trained).
+  config.game.pix2pix.dropout = 0.5  # Dropout rate in the U-Net's decoder, G's only noise (the paper: 0.5).
 
   config.data = ml_collections.ConfigDict()
-  config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder.
+  config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder | photos (random patches of scikit-image's photographs).
   config.data.num_labeled = 0  # Semi-supervised: labelled training examples, balanced over classes, chosen by the seed (0 = off).
   config.data.split = 'train'  # Split to train on (tfds; idx folders: train | test; digits uses all 1,797 images).
   config.data.tfds_name = ''  # TFDS dataset name for `tfds`, e.g. 'mnist' or 'cifar10'.
@@ -62,6 +66,10 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.image_size = 0  # Resize images to this square size (0 = keep native size).
   config.data.grayscale = False  # Convert images to one channel (folder source).
   config.data.random_flip = False  # Random horizontal flip of images.
+  config.data.crop_size = 0  # Random square crops of this size after resizing (reference sets: centred; 0 = none).
+  config.data.pairs = ''  # Paired images for translation: side_by_side (A|B files) | edges | grayscale ('' = unpaired).
+  config.data.pairs_reverse = False  # side_by_side: translate B -> A (the right half is the source).
+  config.data.patch_size = 64  # photos: side of the square patches.
   config.data.num_modes = 8  # ring: number of Gaussian modes on the circle.
   config.data.radius = 1.0  # ring: radius of the circle of means.
   config.data.std = 0.01  # ring/grid: standard deviation of each mode.
@@ -71,7 +79,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
 
   config.model = ml_collections.ConfigDict()
-  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets).
+  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets) | unet (pix2pix: U-Net G, PatchGAN D).
   config.model.latent_dim = 64  # Size of the generator's Gaussian noise vector.
   config.model.g_features = 64  # G channels: dcgan's last hidden layer; resnet's every block.
   config.model.d_features = 64  # D channels: dcgan's first layer; resnet's every block.
@@ -88,6 +96,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.dense_width = 0  # dcgan: a fully connected hidden layer in each player (InfoGAN's MNIST nets: 1024; 0 = none).
   config.model.d_input_noise = 0.3  # improved_gan: std of D's Gaussian noise on its input (train mode).
   config.model.d_hidden_noise = 0.5  # improved_gan: std of D's Gaussian noise after each hidden layer.
+  config.model.norm = 'batch'  # pix2pix: batch | instance | none (the U-Net's and PatchGAN's normalisation).
+  config.model.unet_depth = 0  # pix2pix: U-Net halvings (0 = down to 1x1, at most 8).
+  config.model.patch_layers = 3  # pix2pix: PatchGAN's stride-2 layers (3: 70x70 patches).
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()

@@ -42,10 +42,9 @@ def evaluate_run(workdir: str, step: int | None = None, num_samples: int | None 
   if run.game.readouts:
     readout_fn = evaluation.make_readout(run.game)
     readout = lambda images: readout_fn(run.state, images)  # pylint: disable=unnecessary-lambda-assignment
-  results, seconds = evaluator.evaluate(
-      lambda num: evaluation.generate_samples(run.sample_fn, run.state, num, config,
-                                             num_classes=run.game.sample_classes,
-                                             noise_dim=run.game.noise_dim), readout)
+  generate = evaluation.make_generate(run.game, run.sample_fn, config, evaluator)
+  results, seconds = evaluator.evaluate(lambda num: generate(run.state, num), readout,
+                                        translated=bool(run.game.translations))
   report = {'step': run.step, 'metrics': results, 'seconds': seconds,
             'num_samples': config.eval.num_samples, 'extractor': config.eval.extractor,
             'reference_cache': evaluator.cache_path if evaluator.extractor else None}

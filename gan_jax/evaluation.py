@@ -18,7 +18,7 @@ from gan_jax.metrics import evaluator as evaluator_lib
 # Fields of `config.data` that decide what the reference examples are.
 _DATA_FIELDS = ('name', 'split', 'tfds_name', 'data_dir', 'path', 'labels_path',
                 'image_size', 'grayscale', 'num_modes', 'radius', 'std', 'num_examples',
-                'fresh_samples')
+                'fresh_samples', 'crop_size', 'pairs', 'pairs_reverse', 'patch_size')
 
 
 def _file_fingerprint(path: str):
@@ -127,3 +127,47 @@ def make_readout(game, batch_size: int = 500):
     return {name: np.concatenate([np.asarray(c[name]) for c in chunks]) for name in chunks[0]}
 
   return readout
+
+
+def make_translate(game, direction: str = 'ab', batch_size: int = 500):
+  """`translate(state, images) -> NumPy images`: the game's eval-mode translation in
+  `direction`, jitted, in batches (the last one smaller, which compiles once more)."""
+  translate_fn = jax.jit(lambda state, images: game.translate(state, images, direction))
+
+  def translate(state, images: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.asarray(translate_fn(state, jnp.asarray(images[i:i + batch_size])))
+                           for i in range(0, len(images), batch_size)])
+
+  return translate
+
+
+def make_generate(game, sample_fn, config, evaluator, mesh=None):
+  """`generate(state, num)`: what the evaluator scores for `game`.
+
+  Games that sample get `num` samples of the evaluation noise (`generate_samples`);
+  translation games get their translations of the first `num` source images of the
+  reference set (at most all of them), in its order, so fake i pairs with real i.
+  """
+  if game.translations:
+    translate = make_translate(game, game.translations[0], int(config.eval.batch_size))
+
+    def generate_translations(state, num: int) -> np.ndarray:
+      return translate(state, np.asarray(evaluator.real_examples()['src'][:num]))
+
+    return generate_translations
+  return lambda state, num: generate_samples(sample_fn, state, num, config, mesh,
+                                             game.sample_classes, game.noise_dim)
+
+
+def preview_pairs(config, source, evaluator=None) -> dict:
+  """The (src, target) pairs a translation run previews: the first `num_grid_samples`
+  of the reference set (the held-out split when `eval.reference_split` names one)."""
+  if evaluator is not None:
+    examples = evaluator.real_examples()
+  else:
+    data_config = reference_data_config(config)
+    if data_config is not config.data:
+      source = data.make_source(data_config, config.seed)
+    examples = data.read_examples(source, data_config, config.num_grid_samples, config.seed)
+  return {'src': np.asarray(examples['src'][:config.num_grid_samples]),
+          'x': np.asarray(examples['x'][:config.num_grid_samples])}

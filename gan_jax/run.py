@@ -1,6 +1,6 @@
-"""Loading a trained run for notebooks and scripts: `load_run(workdir)`, `.sample()`, and
-what the run's game reads from images (`.encode()` for InfoGAN, `.classify()` for the
-semi-supervised GAN).
+"""Loading a trained run for notebooks and scripts: `load_run(workdir)`, `.sample()`, what
+the run's game reads from images (`.encode()` for InfoGAN, `.classify()` for the
+semi-supervised GAN), and `.translate()` for translation games (pix2pix).
 
 The checkpoint carries the config and the data shape, so a run can be restored without
 its dataset and without the config file it was launched with.
@@ -39,6 +39,7 @@ class Run:
                                              num_classes=self.num_classes)
     self._readout_fn = None
     self._code_sample_fn = None
+    self._translate_fns = {}
 
   @property
   def is_conditional(self) -> bool:
@@ -67,6 +68,29 @@ class Run:
       return np.asarray(self.sample_fn(self.state, z))
     labels = class_labels(num, self.num_classes, labels)
     return np.asarray(self.sample_fn(self.state, z, labels))
+
+  def translate(self, images, direction: str = 'ab') -> np.ndarray:
+    """`images` (NHWC in [-1, 1], the run's source images) translated by its generator.
+
+    pix2pix translates 'ab' (source -> target). It uses the EMA generator when EMA is on,
+    in eval mode (running BatchNorm statistics, no dropout), fully convolutionally, so
+    any size the U-Net accepts works (sides that do not halve often enough are padded).
+    """
+    if not self.game.translations:
+      raise ValueError(f'This run ({self.workdir}) plays config.game.name='
+                       f'{self.config.game.name!r}, which does not translate images; '
+                       'translate() needs a run of a translation game (pix2pix).')
+    if direction not in self.game.translations:
+      raise ValueError(f'direction={direction!r} is not one this run translates in; it has '
+                       f'{", ".join(map(repr, self.game.translations))}.')
+    images = np.asarray(images, np.float32)
+    channels = self.game.src_shape[-1]
+    if images.ndim != 4 or images.shape[-1] != channels:
+      raise ValueError(f'images must have shape (N, H, W, {channels}) (the run translates '
+                       f'{channels}-channel images), got {images.shape}.')
+    if direction not in self._translate_fns:
+      self._translate_fns[direction] = evaluation.make_translate(self.game, direction)
+    return self._translate_fns[direction](self.state, images)
 
   def classify(self, images) -> np.ndarray:
     """(N, K) class logits of `images` (NHWC in [-1, 1], like the samples) by the run's D.

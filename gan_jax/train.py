@@ -67,9 +67,12 @@ def divergence_error(step: int, name: str, value: float, checkpointer) -> Floati
 class BestCheckpoint:
   """Evaluates a state, logs the results, and keeps the best one in `workdir/best`."""
 
-  def __init__(self, config, evaluator, generate, workdir: str, readout=None):
-    # readout(state, images) -> dict: the game's readout, for the metrics that need it.
+  def __init__(self, config, evaluator, generate, workdir: str, readout=None,
+               translated: bool = False):
+    # readout(state, images) -> dict: the game's readout, for the metrics that need it;
+    # translated: `generate` translates the reference set's sources (translation games).
     self.evaluator, self.generate, self.readout = evaluator, generate, readout
+    self.translated = translated
     self.key = evaluation.evaluator_lib.primary_key(config.eval)
     self.checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'best'), keep=1)
     latest = self.checkpointer.latest_step()
@@ -79,7 +82,8 @@ class BestCheckpoint:
   def evaluate(self, step: int, state, save_best) -> dict:
     """Scores `state`; calls `save_best(checkpointer, meta_update)` when it beats the best."""
     readout = None if self.readout is None else functools.partial(self.readout, state)
-    results, seconds = self.evaluator.evaluate(lambda num: self.generate(state, num), readout)
+    results, seconds = self.evaluator.evaluate(lambda num: self.generate(state, num), readout,
+                                               self.translated)
     if evaluation.evaluator_lib.is_improvement(self.key, results[self.key], self.value):
       self.value = float(results[self.key])
       save_best(self.checkpointer, {'best_key': self.key, 'best_value': self.value})
@@ -160,15 +164,17 @@ def train_and_evaluate(config, workdir: str):
   inputs = _Input(pipeline, mesh, on_device.make_device_sampler(config.data) is not None)
   game = games.make_game(config, data_shape, num_classes)
   sample_fn = step_lib.make_sample_fn(config, data_shape, num_classes=num_classes)
-  preview = Preview(config, game, sample_fn, source, mesh, workdir, enabled=is_writer)
   evaluator = evaluation.make_evaluator(config, source)
+  preview = Preview(config, game, sample_fn, source, mesh, workdir, enabled=is_writer,
+                    pairs=evaluation.preview_pairs(config, source, evaluator)
+                    if game.translations else None)
   best = None
   if evaluator is not None:
     best = BestCheckpoint(
         config, evaluator, workdir=workdir,
-        generate=lambda s, num: evaluation.generate_samples(sample_fn, s, num, config, mesh,
-                                                            game.sample_classes, game.noise_dim),
-        readout=evaluation.make_readout(game) if game.readouts else None)
+        generate=evaluation.make_generate(game, sample_fn, config, evaluator, mesh),
+        readout=evaluation.make_readout(game) if game.readouts else None,
+        translated=bool(game.translations))
 
   num_steps = config.num_train_steps
   metric_writer = writers.MetricWriter(workdir, enabled=is_writer, resume_step=start_step)

@@ -28,6 +28,8 @@ GAME_CONFIGS = {
     'semi_supervised': {'game.name': 'semi_supervised', 'model.name': 'improved_gan',
                         'data.num_labeled': 20},
     'infogan': {'game.name': 'infogan'},
+    'pix2pix': {'game.name': 'pix2pix', 'model.name': 'unet', 'data.pairs': 'edges',
+                'model.patch_layers': 1},
 }
 
 
@@ -42,8 +44,11 @@ def _batch(config, seed=0):
     return {'x': rng.uniform(-1, 1, (n, *SHAPE)).astype(np.float32),
             'x_lab': rng.uniform(-1, 1, (n, *SHAPE)).astype(np.float32),
             'y_lab': rng.integers(0, NUM_CLASSES, (n,)).astype(np.int32)}
-  return {'x': rng.uniform(-1, 1, (n, *SHAPE)).astype(np.float32),
-          'y': rng.integers(0, NUM_CLASSES, (n,)).astype(np.int32)}
+  batch = {'x': rng.uniform(-1, 1, (n, *SHAPE)).astype(np.float32),
+           'y': rng.integers(0, NUM_CLASSES, (n,)).astype(np.int32)}
+  if config.data.pairs:  # Translation: the source images beside the targets.
+    batch['src'] = rng.uniform(-1, 1, (n, *SHAPE)).astype(np.float32)
+  return batch
 
 
 def _one_step(config, mesh, batch):
@@ -288,6 +293,8 @@ def test_k_steps_per_call_on_device_data_equal_single_calls_for_every_game(name)
   """Data drawn inside the step carries labels (the mixture's modes) for every game."""
   if games.GAMES[name].reads_labeled_stream:
     pytest.skip('a labelled stream (data.num_labeled) comes from the host pipeline only')
+  if games.GAMES[name].reads_pairs:
+    pytest.skip('image pairs (data.pairs) come from the host pipeline only')
   config = tiny_config(**GAME_CONFIGS[name], **{
       'data.name': 'ring', 'data.fresh_samples': True, 'data.draw_on_device': True,
       'model.name': 'mlp', 'loss.n_critic': 2})

@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+from gan_jax import models
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TINY = ['--config.num_train_steps=2', '--config.batch_size=16', '--config.log_every_steps=1',
         '--config.model.g_features=8', '--config.model.d_features=8',
@@ -36,4 +38,5 @@ def test_cli_rejects_a_misspelt_override(tmp_path):
 def test_cli_rejects_an_unknown_model(tmp_path):
   result = _main(*TINY, '--config.model.name=stylegan', workdir=tmp_path)
   assert result.returncode != 0
-  assert "config.model.name='stylegan' is unknown; known: dcgan, mlp, resnet" in result.stderr
+  known = ', '.join(sorted(models.KNOWN_MODELS))
+  assert f"config.model.name='stylegan' is unknown; known: {known}." in result.stderr

@@ -91,7 +91,7 @@ def test_resuming_with_a_different_model_is_a_clear_error(tmp_path):
 
 
 def test_unknown_names_list_the_known_ones():
-  for field, pattern in [('model.name', 'known: dcgan, mlp'), ('data.name', 'known: .*digits'),
+  for field, pattern in [('model.name', 'known: .*dcgan, .*mlp'), ('data.name', 'known: .*digits'),
                          ('loss.name', 'known: .*hinge'), ('optim.name', 'known: adam')]:
     with pytest.raises(ValueError, match=f'config.{field}=.*{pattern}'):
       validation.validate_config(tiny_config(**{field: 'nonsense'}))

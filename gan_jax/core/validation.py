@@ -78,6 +78,18 @@ def check_game(config, num_classes: int | None = None) -> None:
     raise ValueError(f'config.eval.metrics {reads} read codes or classes from images with '
                      f'the model, which config.game.name={config.game.name!r} cannot; use a '
                      'game with a readout (infogan, semi_supervised).')
+  if config.data.pairs and not game_class.reads_pairs:
+    raise ValueError(f'config.data.pairs={config.data.pairs!r} makes paired images, which '
+                     f'config.game.name={config.game.name!r} does not read (pix2pix does); '
+                     "set config.data.pairs=''.")
+  if game_class.reads_pairs and not config.data.pairs:
+    raise ValueError(f'config.game.name={config.game.name!r} learns from paired images: set '
+                     'config.data.pairs (side_by_side for A|B files, edges, grayscale).')
+  paired = [m for m in config.eval.metrics if 'pairs' in evaluator.METRICS[m].needs]
+  if paired and not game_class.translations:
+    raise ValueError(f'config.eval.metrics {paired} compare translations with their targets, '
+                     f'which config.game.name={config.game.name!r} does not make; use a '
+                     'translation game (pix2pix).')
   if num_classes is not None and game_class.needs_labels and num_classes < 2:
     raise ValueError(f'config.game.name={config.game.name!r} needs labelled data, but '
                      f'config.data.name={config.data.name!r} has no labels here; use a '
@@ -89,7 +101,7 @@ def validate_config(config) -> None:
   """Raises ValueError naming the field for unknown names or impossible values."""
   check_game(config)
   _check_name('data.name', config.data.name, data.SOURCES)
-  _check_name('model.name', config.model.name, {**models.MODELS, **models.CLASSIFIER_MODELS})
+  _check_name('model.name', config.model.name, models.KNOWN_MODELS)
   _check_name('model.compute_dtype', config.model.compute_dtype, layers.COMPUTE_DTYPES)
   _check_name('loss.name', config.loss.name, losses.LOSSES)
   _check_name('optim.name', config.optim.name, optim.OPTIMIZERS)

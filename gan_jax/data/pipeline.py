@@ -21,8 +21,12 @@ from absl import flags
 import grain
 import numpy as np
 
-# Mixed into the flip generator's seed, so it never coincides with the permutation's.
+# Mixed into the flip and crop generators' seeds, so they never coincide with the permutation's.
 _FLIP_STREAM = 1
+_CROP_STREAM = 2
+# The image arrays of a batch: the images, and the source images of paired data
+# (`data.pairs`), which get the same resize, crop and flip.
+IMAGE_KEYS = ('x', 'src')
 
 
 def resize_image(image: np.ndarray, size: int) -> np.ndarray:
@@ -48,7 +52,8 @@ class BatchReader:
   """
 
   def __init__(self, source, batch_size: int, seed: int, shard_index: int,
-               shard_count: int, image_size: int, random_flip: bool):
+               shard_count: int, image_size: int, random_flip: bool, crop_size: int = 0,
+               random_crop: bool = True):
     self.source = source
     self.batch_size = batch_size
     self.seed = _seed_word(seed)
@@ -56,6 +61,9 @@ class BatchReader:
     self.shard_count = shard_count
     self.image_size = image_size
     self.random_flip = random_flip and source.is_image
+    # Crops of crop_size: at random offsets in training, centred for reference sets.
+    self.crop_size = int(crop_size) if source.is_image else 0
+    self.random_crop = random_crop
     self.is_stream = getattr(source, 'is_stream', False)
     self.global_batch_size = batch_size * shard_count
     self._permutations = {}
@@ -97,17 +105,40 @@ class BatchReader:
     if self.image_size and self.source.is_image:
       image_fn = lambda image: resize_image(image, self.image_size)  # noqa: E731
     batch = self.source.gather(indices, image_fn=image_fn)
-    x = batch['x']
     if not self.source.is_image:
-      return {'x': np.asarray(x, np.float32), 'y': batch['y']}
+      return {'x': np.asarray(batch['x'], np.float32), 'y': batch['y']}
+    keys = [key for key in IMAGE_KEYS if key in batch]
+    if self.crop_size:
+      batch.update(self._crop({key: batch[key] for key in keys}, batch_index))
     if self.random_flip:
       # Drawn for the whole global batch, then sliced: the same flips for any process count.
       rng = np.random.default_rng([self.seed, 0, batch_index, _FLIP_STREAM])
       flip = rng.random(self.global_batch_size)[self._rows()] < 0.5
-      x = np.where(flip[:, None, None, None], x[:, :, ::-1], x)
+      for key in keys:
+        batch[key] = np.where(flip[:, None, None, None], batch[key][:, :, ::-1], batch[key])
     # uint8 0..255 -> float32 -1..1, the range of the generator's tanh output.
-    x = x.astype(np.float32) * np.float32(1 / 127.5) - np.float32(1.0)
-    return {'x': x, 'y': batch['y']}
+    for key in keys:
+      batch[key] = batch[key].astype(np.float32) * np.float32(1 / 127.5) - np.float32(1.0)
+    return batch
+
+  def _crop(self, images: dict, batch_index: int) -> dict:
+    """Crops of crop_size squared, at one offset per example shared by all `images` arrays."""
+    size = self.crop_size
+    height, width = next(iter(images.values())).shape[1:3]
+    if size > min(height, width):
+      raise ValueError(f'config.data.crop_size={size} is larger than the {height}x{width} '
+                       'images (after data.image_size).')
+    count = len(next(iter(images.values())))
+    if self.random_crop:
+      rng = np.random.default_rng([self.seed, 0, batch_index, _CROP_STREAM])
+      tops = rng.integers(0, height - size + 1, self.global_batch_size)[self._rows()]
+      lefts = rng.integers(0, width - size + 1, self.global_batch_size)[self._rows()]
+    else:
+      tops = np.full(count, (height - size) // 2)
+      lefts = np.full(count, (width - size) // 2)
+    return {key: np.stack([image[t:t + size, l:l + size]
+                           for image, t, l in zip(array, tops, lefts)])
+            for key, array in images.items()}
 
 
 class Pipeline:
@@ -167,9 +198,12 @@ def make_pipeline(source, data_config, batch_size: int, seed: int, shard_index: 
 
   `batch_size` is per process. Process `shard_index` of `shard_count` reads its rows
   (shard_index * batch_size onwards) of every global batch of `batch_size * shard_count`
-  examples; all processes must pass the same `seed`. Images become float32 in [-1, 1], resized to `data.image_size` squared when
-  set, flipped left-right with probability 1/2 when `data.random_flip`; points pass
-  through as float32. The result's `element_shape` is one preprocessed example's shape.
+  examples; all processes must pass the same `seed`. Images become float32 in [-1, 1],
+  resized to `data.image_size` squared when set, cropped to `data.crop_size` squared at
+  a random offset when set (pix2pix's jitter), flipped left-right with probability 1/2
+  when `data.random_flip`; points pass through as float32. Paired data's source images
+  ('src') get the same resize, crop and flip as their targets ('x'). The result's
+  `element_shape` is one preprocessed example's shape (the target's, for pairs).
   """
   if batch_size < 1:
     raise ValueError(f'The per-process batch size must be >= 1, got {batch_size}.')
@@ -189,17 +223,24 @@ def make_pipeline(source, data_config, batch_size: int, seed: int, shard_index: 
   if None in element_shape:
     raise ValueError(f'The images of this dataset vary in size {element_shape}; set '
                      f'config.data.image_size to resize them to one size.')
+  crop_size = int(data_config.crop_size)
+  if crop_size < 0:
+    raise ValueError(f'config.data.crop_size={crop_size} must be >= 0 (0 = no crop).')
+  if source.is_image and crop_size:
+    element_shape = (crop_size, crop_size, element_shape[-1])
   reader = BatchReader(source, batch_size, seed, shard_index, shard_count,
-                       data_config.image_size, data_config.random_flip)
+                       data_config.image_size, data_config.random_flip, crop_size)
   return Pipeline(reader, element_shape, data_config.num_workers)
 
 
 def read_examples(source, data_config, count: int, seed: int) -> dict:
-  """`count` distinct examples (all of them if fewer), preprocessed as in training, unflipped.
+  """`count` distinct examples (all of them if fewer), preprocessed as in training,
+  unflipped and centre-cropped.
 
   The reference set of evaluation metrics: a seeded random subset, so that it does not
   follow the source's (often class-sorted) order, and the same for every checkpoint.
   """
   count = min(int(count), len(source))
-  reader = BatchReader(source, count, seed, 0, 1, data_config.image_size, random_flip=False)
+  reader = BatchReader(source, count, seed, 0, 1, data_config.image_size, random_flip=False,
+                       crop_size=int(data_config.crop_size), random_crop=False)
   return reader[0]

@@ -527,13 +527,25 @@ SOURCES = {
     'npz': npz_source,
     'idx': idx_source,
     'folder': folder_source,
+    'photos': lambda data_config, seed: _photos().photo_patches_source(data_config, seed),
 }
 
 
+def _photos():
+  # Imported on use: it imports this module (ArraySource) and scikit-image.
+  from gan_jax.data import photos  # pylint: disable=g-import-not-at-top
+  return photos
+
+
 def make_source(data_config, seed: int) -> DataSource:
-  """The source named by `data_config.name`; `seed` draws generated data (ring, grid)."""
+  """The source named by `data_config.name`; `seed` draws generated data (ring, grid).
+
+  With `data.pairs` set, its images become (source, target) pairs (`paired.py`).
+  """
+  from gan_jax.data import paired  # pylint: disable=g-import-not-at-top
   builder = SOURCES.get(data_config.name)
   if builder is None:
     raise ValueError(f'config.data.name={data_config.name!r} is unknown; known: '
                      f'{", ".join(sorted(SOURCES))}.')
-  return builder(data_config, seed)
+  paired.check_pairs(data_config)
+  return paired.make_paired_source(builder(data_config, seed), data_config)

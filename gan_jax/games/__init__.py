@@ -6,6 +6,8 @@
   infogan         G(z, c) against D(x) with a Q head that recovers the codes c (InfoGAN)
   semi_supervised D is a K-class classifier whose logsumexp is its real/fake logit, G
                   trained by feature matching (Salimans et al. 2016); few labels
+  pix2pix         U-Net G(src) against a conditional PatchGAN D(src, dst), plus L1 to
+                  the target (Isola et al. 2017); paired images
 
 Adding a family: one module with a `Game` subclass (see `base.py`), one line in GAMES,
 one test in `tests/test_games.py`.
@@ -14,6 +16,7 @@ one test in `tests/test_games.py`.
 from gan_jax.games.base import STABILIZERS, Context, Game
 from gan_jax.games.conditional import Conditional
 from gan_jax.games.infogan import InfoGAN
+from gan_jax.games.pix2pix import Pix2Pix
 from gan_jax.games.semi_supervised import SemiSupervised
 from gan_jax.games.unconditional import Unconditional
 
@@ -23,6 +26,7 @@ GAMES = {
     'conditional': Conditional,
     'infogan': InfoGAN,
     'semi_supervised': SemiSupervised,
+    'pix2pix': Pix2Pix,
 }
 
 

@@ -33,17 +33,19 @@ STABILIZERS = ('pack', 'diffaugment', 'gradient_penalty', 'r1', 'clip_weights',
                'unroll_steps', 'minibatch_std')
 
 
-def apply(module, params, batch_stats, inputs: dict, train: bool):
+def apply(module, params, batch_stats, inputs: dict, train: bool, rngs: dict | None = None):
   """Applies `module` to keyword `inputs` ({'z': ...} or {'x': ..., 'labels': ...});
   returns (outputs, new batch_stats).
 
   Eval mode leaves the statistics as they are; train mode uses batch statistics and
-  returns the updated running ones (and advanced spectral-norm vectors).
+  returns the updated running ones (and advanced spectral-norm vectors). `rngs` are the
+  module's random streams in train mode (e.g. {'dropout': key} for pix2pix's U-Net).
   """
   variables = {'params': params, 'batch_stats': batch_stats}
   if not train:
     return module.apply(variables, **inputs, train=False), batch_stats
-  outputs, updates = module.apply(variables, **inputs, train=True, mutable=['batch_stats'])
+  outputs, updates = module.apply(variables, **inputs, train=True, mutable=['batch_stats'],
+                                  rngs=rngs)
   return outputs, updates.get('batch_stats', batch_stats)
 
 
@@ -81,6 +83,11 @@ class Game(abc.ABC):
       class-conditional metrics need.
     readouts: what `readout` gives a loaded run: () for none, 'encode' (InfoGAN's
       codes), 'classify' (class logits).
+    reads_pairs: whether the game learns from paired images (`data.pairs`: batches carry
+      'src' beside the target 'x'; pix2pix).
+    translations: the directions `translate` maps images in: () for games that sample
+      from noise, ('ab',) for pix2pix, ('ab', 'ba') for CycleGAN. Their evaluation
+      translates the reference set's source images instead of sampling.
   """
   name = ''
   players: tuple[str, ...] = ('g', 'd')
@@ -91,6 +98,8 @@ class Game(abc.ABC):
   reads_labeled_stream = False
   labelled_samples = False
   readouts: tuple[str, ...] = ()
+  reads_pairs = False
+  translations: tuple[str, ...] = ()
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
     self.config = config
@@ -146,6 +155,13 @@ class Game(abc.ABC):
     raise ValueError(f'config.game.name={self.name!r} reads nothing from images: encode() '
                      'needs an InfoGAN run (config.game.name=infogan) and classify() a '
                      'semi-supervised one.')
+
+  def translate(self, state, images: jax.Array, direction: str = 'ab',
+                use_ema: bool = True) -> jax.Array:
+    """`images` translated in `direction` (one of `translations`), in eval mode."""
+    del state, images, direction, use_ema
+    raise ValueError(f'config.game.name={self.name!r} does not translate images: translate() '
+                     'needs a run of a translation game (pix2pix).')
 
   def extra_previews(self, state, z: jax.Array) -> dict:
     """Pictures beside the sample grid, {name: (rows, cols, *example_shape)}, from one

@@ -2,6 +2,7 @@
 
 Images become a PNG grid (one row per class for conditional games), 2-D points a
 scatter plot over real points and the mixture's means; both also go to TensorBoard.
+Translation games show fixed held-out pairs as src | translated | target triplets.
 """
 
 import os
@@ -40,8 +41,17 @@ class Preview:
     workdir: where `samples/` goes; `enabled` is False on processes that do not write.
   """
 
-  def __init__(self, config, game, sample_fn, source, mesh, workdir: str, enabled: bool):
+  def __init__(self, config, game, sample_fn, source, mesh, workdir: str, enabled: bool,
+               pairs: dict | None = None):
     self.sample_fn = sample_fn
+    self.directory = os.path.join(workdir, 'samples')
+    self.enabled = enabled
+    # Translation games preview fixed (src, target) pairs instead of noise.
+    self.pairs = pairs
+    if pairs is not None:
+      self.translate_fn = jax.jit(lambda state, src: game.translate(state, src,
+                                                                   game.translations[0]))
+      return
     self.labels = game.preview_labels(config.num_grid_samples)
     num = config.num_grid_samples if self.labels is None else len(self.labels)
     noise = fixed_noise(config, num, game.noise_dim)
@@ -52,8 +62,6 @@ class Preview:
     self.extra_noise = self.noise[:1]
     self.extra_fn = (jax.jit(game.extra_previews)
                      if type(game).extra_previews is not base.Game.extra_previews else None)
-    self.directory = os.path.join(workdir, 'samples')
-    self.enabled = enabled
     self.is_points = not source.is_image
     self.real_points = reference_points(source) if self.is_points and enabled else None
     self.means = (data.mixture_means(config.data)
@@ -61,6 +69,8 @@ class Preview:
 
   def write(self, state, step: int) -> np.ndarray | None:
     """Samples the state and writes the picture; returns it (None where not writing)."""
+    if self.pairs is not None:
+      return self.write_translations(state, step)
     # Every process runs the sampler: with several hosts it is one global program.
     samples = np.asarray(jax.device_get(self.sample_fn(state, self.noise, self.labels)))
     if not self.enabled:
@@ -84,3 +94,24 @@ class Preview:
       writers.save_image_grid(pictures.reshape((-1, *pictures.shape[2:])),
                               os.path.join(directory, f'step_{step:07d}.png'),
                               ncols=pictures.shape[1])
+
+  def write_translations(self, state, step: int) -> np.ndarray | None:
+    """Writes src | translated | target triplets, four to a row."""
+    translated = np.asarray(jax.device_get(self.translate_fn(state, self.pairs['src'])))
+    if not self.enabled:
+      return None
+    path = os.path.join(self.directory, f'step_{step:07d}.png')
+    os.makedirs(self.directory, exist_ok=True)
+    return writers.save_image_grid(triplets(self.pairs['src'], translated, self.pairs['x']),
+                                   path, ncols=3 * min(4, len(translated)))
+
+
+def triplets(*columns: np.ndarray) -> np.ndarray:
+  """Images (N * k, H, W, C) interleaving k arrays of N images: a0 b0 c0 a1 b1 c1 ...
+
+  Single-channel arrays are repeated to the widest channel count, so a grey source
+  sits beside a colour target.
+  """
+  channels = max(c.shape[-1] for c in columns)
+  columns = [np.repeat(c, channels, axis=-1) if c.shape[-1] == 1 else c for c in columns]
+  return np.stack(columns, axis=1).reshape(-1, *columns[0].shape[1:])

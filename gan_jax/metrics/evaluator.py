@@ -27,6 +27,7 @@ from gan_jax.metrics.class_conditional import class_accuracy, intra_fid, within_
 from gan_jax.metrics.codes import code_purity, matched_accuracy
 from gan_jax.metrics.detector import detectability
 from gan_jax.metrics.fid import fid_from_stats
+from gan_jax.metrics.image_quality import translation_scores
 from gan_jax.metrics.inception_score import inception_score
 from gan_jax.metrics.kid import kid
 from gan_jax.metrics.modes import classifier_mode_coverage, mixture_mode_coverage
@@ -41,7 +42,8 @@ class Metric(NamedTuple):
   `needs` is a subset of NEEDS: 'features' (the feature network's outputs for the fakes
   and the reference), 'labels' (samples generated for known classes: conditional games),
   'mixture' (the means and std of a 2-D mixture), 'real' (the real examples themselves),
-  'readout' (the game's readout of real images: InfoGAN's codes, class logits).
+  'readout' (the game's readout of real images: InfoGAN's codes, class logits), 'pairs'
+  (the fakes are translations of the reference set's source images, fake i of real i).
   `compute(inputs: MetricInputs) -> {key: value}`.
   """
   keys: tuple[str, ...]
@@ -49,7 +51,7 @@ class Metric(NamedTuple):
   compute: Callable
 
 
-NEEDS = ('features', 'labels', 'mixture', 'real', 'readout')
+NEEDS = ('features', 'labels', 'mixture', 'real', 'readout', 'pairs')
 
 
 class MetricInputs(NamedTuple):
@@ -168,6 +170,25 @@ def _code_purity(m: MetricInputs) -> dict:
   return {'code_purity': result.purity, 'code_purity_min': float(np.nanmin(result.per_value))}
 
 
+def _translation(m: MetricInputs) -> dict:
+  # Fake i is the translation of reference example i's source: compare it with its target.
+  target = np.asarray(m.real_examples()['x'])[:len(m.fake)]
+  return translation_scores(m.fake, target)
+
+
+def _fcn_score(m: MetricInputs) -> dict:
+  # pix2pix's FCN-score: the dataset's classifier on translated images, scored against
+  # the labels of the originals, beside its accuracy on the real targets themselves.
+  labels = np.asarray(m.real_examples()['y'])[:len(m.fake)]
+  if labels.size == 0 or labels.min() < 0:
+    raise ValueError('config.eval.metrics has fcn_score, which scores translations against '
+                     'the labels of the originals, but the reference set has none: use a '
+                     'labelled source.')
+  translated = np.argmax(m.fake_outputs['logits'], axis=1) == labels
+  real = np.argmax(m.reference['logits'], axis=1) == m.reference['labels']
+  return {'fcn_accuracy': float(np.mean(translated)), 'fcn_accuracy_real': float(np.mean(real))}
+
+
 def _features_only(keys, fn):
   return Metric(keys, frozenset({'features'}), fn)
 
@@ -207,6 +228,11 @@ METRICS = {
     # eval.reference_split='test' for test accuracy.
     'classifier_accuracy': Metric(('classifier_accuracy',), frozenset({'readout', 'real'}),
                                   _classifier_accuracy),
+    # Translation games (pix2pix): L1 (in [-1, 1]), PSNR and SSIM (11x11 Gaussian window)
+    # of translated reference sources against their targets, and the FCN-score analogue.
+    'translation': Metric(('l1', 'psnr', 'ssim'), frozenset({'pairs', 'real'}), _translation),
+    'fcn_score': Metric(('fcn_accuracy', 'fcn_accuracy_real'),
+                        frozenset({'features', 'pairs', 'real'}), _fcn_score),
 }
 # Metrics that need the feature network.
 NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.needs)
@@ -214,7 +240,7 @@ NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.n
 NEEDS_LABELS = tuple(name for name, m in METRICS.items() if 'labels' in m.needs)
 # Result keys for which smaller is better (all others: larger is better).
 LOWER_IS_BETTER = ('fid', 'kid_mean', 'class_kl', 'mode_kl', 'detector_accuracy', 'intra_fid',
-                   'intra_fid_max')
+                   'intra_fid_max', 'l1')
 # 2: the reference holds the real examples' labels (class-conditional metrics).
 CACHE_VERSION = 2
 
@@ -335,18 +361,25 @@ class Evaluator:
     return self._reference
 
   def evaluate(self, generate: Callable[[int], np.ndarray],
-               readout: Callable[[np.ndarray], dict] | None = None) -> tuple[dict, dict]:
+               readout: Callable[[np.ndarray], dict] | None = None,
+               translated: bool = False) -> tuple[dict, dict]:
     """(results, seconds): metric values and the time each step took.
 
     `generate(num)` returns `num` samples in data space (NumPy), or (samples, labels)
     for a conditional generator: the classes the samples were generated for, which the
     class-conditional metrics (`NEEDS_LABELS`) require. `readout(images) -> dict` is
     the game's readout (`evaluation.make_readout`), which the 'readout' metrics need.
+    `translated` says that `generate` translates the reference set's source images in
+    order (`evaluation.make_generate` of a translation game), which the 'pairs' metrics need.
     """
     needs_readout = [m for m in self.metrics if 'readout' in METRICS[m].needs]
     if needs_readout and readout is None:
       raise ValueError(f'config.eval.metrics {needs_readout} read the model: they need a game '
                        'with a readout (infogan, semi_supervised).')
+    needs_pairs = [m for m in self.metrics if 'pairs' in METRICS[m].needs]
+    if needs_pairs and not translated:
+      raise ValueError(f'config.eval.metrics {needs_pairs} compare translations with their '
+                       'targets: they need a translation game (pix2pix).')
     seconds = {}
     start = time.perf_counter()
     generated = generate(self.config.num_samples)

@@ -10,7 +10,9 @@ head, (logits, class_logits)). Labels matter only for models built with a
 
 `CLASSIFIER_MODELS` holds pairs whose discriminator is a K-class classifier returning
 (class_logits (B, K), features (B, F)), for the semi-supervised game; they are chosen by
-the same field, `config.model.name`, through `make_classifier_models`.
+the same field, `config.model.name`, through `make_classifier_models`. `TRANSLATION_MODELS` hold image-to-image pairs (pix2pix's
+U-Net and conditional PatchGAN: G(src) -> image, D(src, x) -> patch logits (B, h, w)),
+built by `make_translation_models`.
 """
 
 import flax.linen as nn
@@ -20,6 +22,7 @@ from gan_jax.models import improved_gan
 from gan_jax.models.conditioning import UNCONDITIONAL, Conditioning
 from gan_jax.models import mlp
 from gan_jax.models import resnet
+from gan_jax.models import translation
 
 # Name -> builder `(model_config, data_shape) -> (generator, discriminator)`.
 MODELS = {
@@ -32,6 +35,14 @@ MODELS = {
 CLASSIFIER_MODELS = {
     'improved_gan': improved_gan.make_models,
 }
+
+# Name -> builder `(model_config, src_shape, dst_shape, dropout) -> (G: src -> dst, D(src, x))`.
+TRANSLATION_MODELS = {
+    'unet': translation.make_pix2pix_models,
+}
+
+# Every model name `config.model.name` may hold, whichever game plays it.
+KNOWN_MODELS = {**MODELS, **CLASSIFIER_MODELS, **TRANSLATION_MODELS}
 
 
 def make_models(model_config, data_shape: tuple,
@@ -49,6 +60,10 @@ def make_models(model_config, data_shape: tuple,
     raise ValueError(f'config.model.name={model_config.name!r} is a classifier pair, played '
                      f'only by config.game.name=semi_supervised; known here: '
                      f'{", ".join(sorted(MODELS))}.')
+  if model_config.name in TRANSLATION_MODELS:
+    raise ValueError(f'config.model.name={model_config.name!r} is a translation pair, played '
+                     f'only by config.game.name=pix2pix; known here: '
+                     f'{", ".join(sorted(MODELS))}.')
   if model_config.name not in MODELS:
     raise ValueError(f'config.model.name={model_config.name!r} is unknown; '
                      f'known: {", ".join(sorted(MODELS))}.')
@@ -63,3 +78,14 @@ def make_classifier_models(model_config, data_shape: tuple,
                      f'discriminator, which config.game.name=semi_supervised needs; known: '
                      f'{", ".join(sorted(CLASSIFIER_MODELS))}.')
   return CLASSIFIER_MODELS[model_config.name](model_config, tuple(data_shape), int(num_classes))
+
+
+def make_translation_models(model_config, src_shape: tuple, dst_shape: tuple,
+                            dropout: float) -> tuple[nn.Module, nn.Module]:
+  """The (G: src -> dst, D(src, x)) pair named by `model_config.name` (pix2pix)."""
+  if model_config.name not in TRANSLATION_MODELS:
+    raise ValueError(f'config.model.name={model_config.name!r} is not a translation pair, '
+                     f'which config.game.name=pix2pix needs; known: '
+                     f'{", ".join(sorted(TRANSLATION_MODELS))}.')
+  return TRANSLATION_MODELS[model_config.name](model_config, tuple(src_shape), tuple(dst_shape),
+                                               dropout)
