@@ -477,7 +477,8 @@ def folder_source(data_config, seed: int) -> ArraySource:
   Images may sit in the folder itself (unlabeled) or in one level of class subfolders
   (labels 0.. in sorted order of the subfolder names), not both. They are converted to
   RGB, or to one channel when `data.grayscale` is set, and resized to
-  `data.image_size` squared when that is set; otherwise all must share one size.
+  `data.image_size` squared when that is set (A|B pairs, `data.pairs=side_by_side`, to
+  two such squares side by side); otherwise all must share one size.
   """
   del seed
   from PIL import Image  # pylint: disable=g-import-not-at-top
@@ -503,7 +504,9 @@ def folder_source(data_config, seed: int) -> ArraySource:
       with Image.open(path) as image:
         image = image.convert(mode)
         if size:
-          image = image.resize((size, size), Image.BILINEAR)
+          # A|B pairs (data.pairs=side_by_side) are two squares side by side.
+          wide = data_config.get('pairs', '') == 'side_by_side'
+          image = image.resize((2 * size if wide else size, size), Image.BILINEAR)
         array = np.asarray(image, np.uint8)
     except OSError as e:
       raise ValueError(f'{path}: not a readable image: {e}') from e
