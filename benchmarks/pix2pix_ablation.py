@@ -14,7 +14,7 @@ test pairs of the first seed, as the paper's Figure 4.
 
   python benchmarks/pix2pix_ablation.py --workdir=runs/pix2pix_ablation \
       --out=docs/pix2pix_ablation.json --crops=docs/images/pix2pix_ablation.png \
-      --seeds=0,1,2 --config.data.path=../shared/data/fashion-mnist
+      --seeds=0,1,2 --config.data.name=idx --config.data.path=../shared/data/fashion-mnist
 """
 
 import json

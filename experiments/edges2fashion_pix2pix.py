@@ -12,9 +12,11 @@ The networks are the paper's at a quarter of its width: a U-Net with 32 base cha
 PatchGAN with 2 strided layers (34x34 receptive field; each of its 5x5 logits sees most
 of the image). Batch 32, 2,000 steps (64,000 pairs, about one epoch): about 7 minutes on 2 CPU cores.
 
-Data: the IDX files (here `../shared/data/fashion-mnist`) or TFDS `fashion_mnist`:
+Data: TFDS `fashion_mnist` (prepare it once: `tfds build fashion_mnist
+--file_format=array_record`), or the IDX files (here `../shared/data/fashion-mnist`):
   python -m gan_jax.main --config=experiments/edges2fashion_pix2pix.py \\
-      --workdir=runs/edges2fashion --config.data.path=../shared/data/fashion-mnist
+      --workdir=runs/edges2fashion --config.data.name=idx \\
+      --config.data.path=../shared/data/fashion-mnist
 The paper's ablation: --config.game.pix2pix.adversarial_weight=0 (L1 only) and
 --config.game.pix2pix.l1_weight=0 (cGAN only); see docs/translation.md.
 """
@@ -28,8 +30,8 @@ def get_config():
   config.game.name = 'pix2pix'
   config.game.pix2pix.l1_weight = 100.0
   config.game.pix2pix.adversarial_weight = 1.0
-  config.data.name = 'idx'
-  config.data.path = '/usr/share/datasets/fashion-mnist'
+  config.data.name = 'tfds'
+  config.data.tfds_name = 'fashion_mnist'
   config.data.split = 'train'
   config.data.pairs = 'edges'
   config.model.name = 'unet'
