@@ -30,7 +30,7 @@ def get_base_config() -> ml_collections.ConfigDict:
 
   # The GAN family (see gan_jax/games/); a game's own fields live under its name.
   config.game = ml_collections.ConfigDict()
-  config.game.name = 'unconditional'  # unconditional | conditional | infogan | semi_supervised | pix2pix.
+  config.game.name = 'unconditional'  # unconditional | conditional | infogan | semi_supervised | pix2pix | cyclegan.
   config.game.conditional = ml_collections.ConfigDict()
   config.game.conditional.g_conditioning = 'cbn'  # cbn (conditional BatchNorm) | concat (label embedding joined to z; mlp) | cbn+concat.
   config.game.conditional.d_conditioning = 'projection'  # projection (Miyato & Koyama 2018) | acgan (auxiliary classifier, Odena et al. 2017).
@@ -54,6 +54,11 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.pix2pix.l1_weight = 100.0  # Weight of the L1 distance to the target in G's loss (the paper: 100; 0 = cGAN only).
   config.game.pix2pix.adversarial_weight = 1.0  # Weight of the adversarial term in G's loss (0 = L1 only: D is not trained).
   config.game.pix2pix.dropout = 0.5  # Dropout rate in the U-Net's decoder, G's only noise (the paper: 0.5).
+  config.game.cyclegan = ml_collections.ConfigDict()
+  config.game.cyclegan.cycle_weight = 10.0  # lambda: weight of each cycle-consistency L1 term (the paper: 10).
+  config.game.cyclegan.identity_weight = 0.5  # Identity L1 terms' weight, times cycle_weight (the paper: 0.5; 0 when A and B differ in channels).
+  config.game.cyclegan.pool_size = 50  # Fakes kept per domain in the history pool that D also sees (0 = none).
+  config.game.cyclegan.eval_direction = 'ab'  # ab | ba: the direction the metrics score (translated sources against the target domain).
 
   config.data = ml_collections.ConfigDict()
   config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder | photos (random patches of scikit-image's photographs).
@@ -70,6 +75,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.pairs = ''  # Paired images for translation: side_by_side (A|B files) | edges | grayscale ('' = unpaired).
   config.data.pairs_reverse = False  # side_by_side: translate B -> A (the right half is the source).
   config.data.patch_size = 64  # photos: side of the square patches.
+  config.data.domain_b = ''  # Unpaired translation (cyclegan): domain B = split (data.split_b) | mnistm (A's other half over photo patches) | patches (of data.path_b).
+  config.data.split_b = ''  # domain_b=split: the split of domain B (e.g. trainB of TFDS cycle_gan/*).
+  config.data.path_b = ''  # domain_b=patches: an image file or folder that domain B's patches are cut from.
   config.data.num_modes = 8  # ring: number of Gaussian modes on the circle.
   config.data.radius = 1.0  # ring: radius of the circle of means.
   config.data.std = 0.01  # ring/grid: standard deviation of each mode.
@@ -79,7 +87,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
 
   config.model = ml_collections.ConfigDict()
-  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets) | unet (pix2pix: U-Net G, PatchGAN D).
+  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets) | unet (pix2pix: U-Net G, PatchGAN D) | cyclegan (ResNet-block Gs, PatchGAN Ds).
   config.model.latent_dim = 64  # Size of the generator's Gaussian noise vector.
   config.model.g_features = 64  # G channels: dcgan's last hidden layer; resnet's every block.
   config.model.d_features = 64  # D channels: dcgan's first layer; resnet's every block.
@@ -98,7 +106,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.d_hidden_noise = 0.5  # improved_gan: std of D's Gaussian noise after each hidden layer.
   config.model.norm = 'batch'  # pix2pix: batch | instance | none (the U-Net's and PatchGAN's normalisation).
   config.model.unet_depth = 0  # pix2pix: U-Net halvings (0 = down to 1x1, at most 8).
-  config.model.patch_layers = 3  # pix2pix: PatchGAN's stride-2 layers (3: 70x70 patches).
+  config.model.patch_layers = 3  # pix2pix, cyclegan: PatchGAN's stride-2 layers (3: 70x70 patches).
+  config.model.resnet_blocks = 9  # cyclegan: residual blocks of the generators (the paper: 9 at 256x256, 6 at 128x128).
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()
@@ -123,6 +132,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.optim.b2 = 0.999  # adam: second-moment decay.
   config.optim.momentum = 0.0  # sgd: momentum (0 = plain SGD).
   config.optim.schedule = 'constant'  # constant | linear | cosine (decay over num_train_steps).
+  config.optim.constant_fraction = 0.0  # linear: fraction of the steps held at the peak before the decay (CycleGAN: 0.5).
   config.optim.warmup_steps = 0  # Linear warm-up steps before the schedule.
   config.optim.ema_decay = 0.999  # EMA of the generator's weights (0 = off: samples use raw weights).
 
@@ -137,6 +147,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.eval.num_samples = 2000  # Generated samples per evaluation.
   config.eval.num_real = 10_000  # Real examples for the reference statistics (capped at the dataset).
   config.eval.reference_split = ''  # Split of the real reference set ('' = data.split), e.g. 'test'.
+  config.eval.reference_split_b = ''  # cyclegan with domain_b=split: domain B's reference split ('' = data.split_b).
   config.eval.extractor = ''  # Feature network: digits8 | mnist28 | fashion28 | inception_v3 ('' = none).
   config.eval.extractor_weights = ''  # Weights file of the extractor ('' = its packaged/cached default).
   config.eval.primary = ''  # Metric that picks the best checkpoint ('' = the first one listed).

@@ -12,13 +12,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import data
+from gan_jax.data import unpaired
 from gan_jax import parallel
 from gan_jax.metrics import evaluator as evaluator_lib
 
 # Fields of `config.data` that decide what the reference examples are.
 _DATA_FIELDS = ('name', 'split', 'tfds_name', 'data_dir', 'path', 'labels_path',
                 'image_size', 'grayscale', 'num_modes', 'radius', 'std', 'num_examples',
-                'fresh_samples', 'crop_size', 'pairs', 'pairs_reverse', 'patch_size')
+                'fresh_samples', 'crop_size', 'pairs', 'pairs_reverse', 'patch_size', 'domain_b',
+                'split_b', 'path_b')
 
 
 def _file_fingerprint(path: str):
@@ -46,6 +48,10 @@ def reference_key(config) -> dict:
   key['labels_path'] = _file_fingerprint(config.data.labels_path)
   key['num_real'] = int(config.eval.num_real)
   key['seed'] = int(config.seed)
+  if config.data.domain_b:  # Unpaired runs: which domain is the reference.
+    key['path_b'] = _file_fingerprint(config.data.path_b)
+    key['reference_split_b'] = config.eval.reference_split_b
+    key['eval_direction'] = config.game.cyclegan.eval_direction
   return key
 
 
@@ -68,6 +74,8 @@ def make_evaluator(config, source=None):
     nonlocal source
     if source is None:
       source = data.make_source(data_config, config.seed)
+    if config.data.domain_b:
+      return unpaired_reference(config, data_config, source)
     return data.read_examples(source, data_config, config.eval.num_real, config.seed)
 
   extractor = None
@@ -81,6 +89,18 @@ def make_evaluator(config, source=None):
     mixture = (data.mixture_means(config.data), float(config.data.std))
   return evaluator_lib.Evaluator(config.eval, real_examples, reference_key(config),
                                  extractor=extractor, mixture=mixture)
+
+
+def unpaired_reference(config, data_config, source) -> dict:
+  """An unpaired run's reference set for `game.cyclegan.eval_direction` ('ab' or 'ba'):
+  {'src': the source domain's images, 'src_y': their labels, 'x': the target domain's
+  images, 'y': their labels}, each from its reference split."""
+  if config.data.domain_b == 'split' and config.eval.reference_split_b:
+    data_config = data_config.copy_and_resolve_references()
+    data_config.split_b = config.eval.reference_split_b
+  a, b = unpaired.read_domains(source, data_config, config.eval.num_real, config.seed)
+  src, target = (a, b) if config.game.cyclegan.eval_direction == 'ab' else (b, a)
+  return {'src': src['x'], 'src_y': src['y'], 'x': target['x'], 'y': target['y']}
 
 
 def generate_samples(sample_fn, state, num: int, config, mesh=None, num_classes: int = 0,
@@ -149,7 +169,7 @@ def make_generate(game, sample_fn, config, evaluator, mesh=None):
   reference set (at most all of them), in its order, so fake i pairs with real i.
   """
   if game.translations:
-    translate = make_translate(game, game.translations[0], int(config.eval.batch_size))
+    translate = make_translate(game, game.eval_direction, int(config.eval.batch_size))
 
     def generate_translations(state, num: int) -> np.ndarray:
       return translate(state, np.asarray(evaluator.real_examples()['src'][:num]))
@@ -168,6 +188,9 @@ def preview_pairs(config, source, evaluator=None) -> dict:
     data_config = reference_data_config(config)
     if data_config is not config.data:
       source = data.make_source(data_config, config.seed)
-    examples = data.read_examples(source, data_config, config.num_grid_samples, config.seed)
+    if config.data.domain_b:
+      examples = unpaired_reference(config, data_config, source)
+    else:
+      examples = data.read_examples(source, data_config, config.num_grid_samples, config.seed)
   return {'src': np.asarray(examples['src'][:config.num_grid_samples]),
           'x': np.asarray(examples['x'][:config.num_grid_samples])}

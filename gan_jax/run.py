@@ -72,19 +72,19 @@ class Run:
   def translate(self, images, direction: str = 'ab') -> np.ndarray:
     """`images` (NHWC in [-1, 1], the run's source images) translated by its generator.
 
-    pix2pix translates 'ab' (source -> target). It uses the EMA generator when EMA is on,
+    pix2pix translates 'ab' (source -> target); CycleGAN 'ab' (A -> B) or 'ba'. It uses the EMA generator when EMA is on,
     in eval mode (running BatchNorm statistics, no dropout), fully convolutionally, so
     any size the U-Net accepts works (sides that do not halve often enough are padded).
     """
     if not self.game.translations:
       raise ValueError(f'This run ({self.workdir}) plays config.game.name='
                        f'{self.config.game.name!r}, which does not translate images; '
-                       'translate() needs a run of a translation game (pix2pix).')
+                       'translate() needs a run of a translation game (pix2pix, cyclegan).')
     if direction not in self.game.translations:
       raise ValueError(f'direction={direction!r} is not one this run translates in; it has '
                        f'{", ".join(map(repr, self.game.translations))}.')
     images = np.asarray(images, np.float32)
-    channels = self.game.src_shape[-1]
+    channels = self.game.source_shape(direction)[-1]
     if images.ndim != 4 or images.shape[-1] != channels:
       raise ValueError(f'images must have shape (N, H, W, {channels}) (the run translates '
                        f'{channels}-channel images), got {images.shape}.')

@@ -143,7 +143,9 @@ def train_and_evaluate(config, workdir: str):
   # Each step consumes n_critic batches: one per discriminator update.
   local_batch = config.batch_size * config.loss.n_critic // jax.process_count()
   # With data.num_labeled a labelled stream travels beside the unlabelled one.
+  # With data.domain_b a second domain's stream travels beside the first (cyclegan).
   make_pipeline = (data.make_semi_supervised_pipeline if config.data.num_labeled
+                   else data.make_unpaired_pipeline if config.data.domain_b
                    else data.make_pipeline)
   pipeline = make_pipeline(source, config.data, local_batch, config.seed,
                            shard_index=jax.process_index(),

@@ -137,7 +137,7 @@ def test_bad_configs_are_clear_errors():
     validation.check_game(tiny_config(**PIX2PIX, **{'stabilize.pack': 2}))
   with pytest.raises(ValueError, match="config.model.name='dcgan' is not a translation pair"):
     games.make_game(tiny_config(**{**PIX2PIX, 'model.name': 'dcgan'}), SHAPE)
-  with pytest.raises(ValueError, match="config.model.name='unet' is a translation pair"):
+  with pytest.raises(ValueError, match="config.model.name='unet' is a translation model"):
     games.make_game(tiny_config(**{'model.name': 'unet'}), SHAPE)
   with pytest.raises(ValueError, match='config.model.patch_layers=3'):
     games.make_game(tiny_config(**{**PIX2PIX, 'model.patch_layers': 3}), SHAPE)

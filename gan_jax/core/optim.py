@@ -24,7 +24,15 @@ def make_schedule(optim_config, lr: float, num_steps: int) -> optax.Schedule:
   if name == 'constant':
     main = optax.constant_schedule(lr)
   elif name == 'linear':
-    main = optax.linear_schedule(lr, 0.0, decay_steps)
+    # Held at lr for the first `constant_fraction` of the steps (CycleGAN: half), then
+    # decayed linearly to 0 at the last step.
+    fraction = float(optim_config.constant_fraction)
+    if not 0.0 <= fraction < 1.0:
+      raise ValueError(f'config.optim.constant_fraction={fraction} must be in [0, 1).')
+    hold = int(round(fraction * decay_steps))
+    main = optax.linear_schedule(lr, 0.0, max(decay_steps - hold, 1))
+    if hold:
+      main = optax.join_schedules([optax.constant_schedule(lr), main], [hold])
   else:
     main = optax.cosine_decay_schedule(lr, decay_steps)
   if warmup <= 0:

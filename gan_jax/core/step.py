@@ -101,7 +101,8 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None, num_classe
       batch = device_sampler(data_key, n_critic * batch_size)
       if data_sharding is not None:
         batch = jax.lax.with_sharding_constraint(batch, data_sharding)
-    per_update = batch['x'].shape[0] // n_critic
+    # Every array of the batch ('x', 'y'; 'src'; 'a', 'b'; ...) has the same leading size.
+    per_update = jax.tree.leaves(batch)[0].shape[0] // n_critic
     # (n_critic * B, ...) -> (n_critic, B, ...) with row j going to update j % n_critic.
     batches = {name: jnp.swapaxes(v.reshape(per_update, n_critic, *v.shape[1:]), 0, 1)
                for name, v in batch.items()}

@@ -85,11 +85,18 @@ def check_game(config, num_classes: int | None = None) -> None:
   if game_class.reads_pairs and not config.data.pairs:
     raise ValueError(f'config.game.name={config.game.name!r} learns from paired images: set '
                      'config.data.pairs (side_by_side for A|B files, edges, grayscale).')
+  if config.data.domain_b and not game_class.reads_unpaired:
+    raise ValueError(f'config.data.domain_b={config.data.domain_b!r} serves a second domain, '
+                     f'which config.game.name={config.game.name!r} does not read (cyclegan '
+                     "does); set config.data.domain_b=''.")
+  if game_class.reads_unpaired and not config.data.domain_b:
+    raise ValueError(f'config.game.name={config.game.name!r} learns from two unpaired domains: '
+                     'set config.data.domain_b (split, mnistm, patches).')
   paired = [m for m in config.eval.metrics if 'pairs' in evaluator.METRICS[m].needs]
   if paired and not game_class.translations:
     raise ValueError(f'config.eval.metrics {paired} compare translations with their targets, '
                      f'which config.game.name={config.game.name!r} does not make; use a '
-                     'translation game (pix2pix).')
+                     'translation game (pix2pix, cyclegan).')
   if num_classes is not None and game_class.needs_labels and num_classes < 2:
     raise ValueError(f'config.game.name={config.game.name!r} needs labelled data, but '
                      f'config.data.name={config.data.name!r} has no labels here; use a '

@@ -12,5 +12,6 @@ from gan_jax.data.pipeline import read_examples
 from gan_jax.data.sources import SOURCES
 from gan_jax.data.sources import make_source
 from gan_jax.data.sources import mixture_means
+from gan_jax.data.unpaired import make_unpaired_pipeline
 
-__all__ = ['SOURCES', 'make_pipeline', 'make_semi_supervised_pipeline', 'make_source', 'mixture_means', 'read_examples']
+__all__ = ['SOURCES', 'make_pipeline', 'make_semi_supervised_pipeline', 'make_unpaired_pipeline', 'make_source', 'mixture_means', 'read_examples']

@@ -8,6 +8,8 @@
                   trained by feature matching (Salimans et al. 2016); few labels
   pix2pix         U-Net G(src) against a conditional PatchGAN D(src, dst), plus L1 to
                   the target (Isola et al. 2017); paired images
+  cyclegan        G_ab, G_ba against PatchGANs D_a, D_b: least squares, cycle and
+                  identity terms, a history pool (Zhu et al. 2017); unpaired images
 
 Adding a family: one module with a `Game` subclass (see `base.py`), one line in GAMES,
 one test in `tests/test_games.py`.
@@ -15,6 +17,7 @@ one test in `tests/test_games.py`.
 
 from gan_jax.games.base import STABILIZERS, Context, Game
 from gan_jax.games.conditional import Conditional
+from gan_jax.games.cyclegan import CycleGAN
 from gan_jax.games.infogan import InfoGAN
 from gan_jax.games.pix2pix import Pix2Pix
 from gan_jax.games.semi_supervised import SemiSupervised
@@ -27,6 +30,7 @@ GAMES = {
     'infogan': InfoGAN,
     'semi_supervised': SemiSupervised,
     'pix2pix': Pix2Pix,
+    'cyclegan': CycleGAN,
 }
 
 

@@ -85,6 +85,8 @@ class Game(abc.ABC):
       codes), 'classify' (class logits).
     reads_pairs: whether the game learns from paired images (`data.pairs`: batches carry
       'src' beside the target 'x'; pix2pix).
+    reads_unpaired: whether the game learns from two unpaired domains (`data.domain_b`:
+      batches carry 'a' and 'b'; cyclegan).
     translations: the directions `translate` maps images in: () for games that sample
       from noise, ('ab',) for pix2pix, ('ab', 'ba') for CycleGAN. Their evaluation
       translates the reference set's source images instead of sampling.
@@ -99,6 +101,7 @@ class Game(abc.ABC):
   labelled_samples = False
   readouts: tuple[str, ...] = ()
   reads_pairs = False
+  reads_unpaired = False
   translations: tuple[str, ...] = ()
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
@@ -156,12 +159,27 @@ class Game(abc.ABC):
                      'needs an InfoGAN run (config.game.name=infogan) and classify() a '
                      'semi-supervised one.')
 
+  @property
+  def eval_direction(self) -> str:
+    """The direction whose translations the metrics score (the first by default)."""
+    return self.translations[0] if self.translations else ''
+
   def translate(self, state, images: jax.Array, direction: str = 'ab',
                 use_ema: bool = True) -> jax.Array:
     """`images` translated in `direction` (one of `translations`), in eval mode."""
     del state, images, direction, use_ema
     raise ValueError(f'config.game.name={self.name!r} does not translate images: translate() '
                      'needs a run of a translation game (pix2pix).')
+
+  def source_shape(self, direction: str) -> tuple:
+    """The shape of one image that `translate` takes in `direction`."""
+    del direction
+    return self.src_shape
+
+  def preview_columns(self, state, src: jax.Array, target: jax.Array) -> list:
+    """Groups of image columns a translation preview shows side by side: src |
+    translated | target by default; CycleGAN adds the way back."""
+    return [[src, self.translate(state, src, self.eval_direction), target]]
 
   def extra_previews(self, state, z: jax.Array) -> dict:
     """Pictures beside the sample grid, {name: (rows, cols, *example_shape)}, from one

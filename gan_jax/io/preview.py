@@ -49,8 +49,7 @@ class Preview:
     # Translation games preview fixed (src, target) pairs instead of noise.
     self.pairs = pairs
     if pairs is not None:
-      self.translate_fn = jax.jit(lambda state, src: game.translate(state, src,
-                                                                   game.translations[0]))
+      self.columns_fn = jax.jit(game.preview_columns)
       return
     self.labels = game.preview_labels(config.num_grid_samples)
     num = config.num_grid_samples if self.labels is None else len(self.labels)
@@ -96,14 +95,20 @@ class Preview:
                               ncols=pictures.shape[1])
 
   def write_translations(self, state, step: int) -> np.ndarray | None:
-    """Writes src | translated | target triplets, four to a row."""
-    translated = np.asarray(jax.device_get(self.translate_fn(state, self.pairs['src'])))
+    """Writes the game's preview columns (src | translated | target; CycleGAN's
+    x | G(x) | F(G(x)) both ways), four groups to a row."""
+    groups = jax.device_get(self.columns_fn(state, self.pairs['src'], self.pairs['x']))
     if not self.enabled:
       return None
     path = os.path.join(self.directory, f'step_{step:07d}.png')
     os.makedirs(self.directory, exist_ok=True)
-    return writers.save_image_grid(triplets(self.pairs['src'], translated, self.pairs['x']),
-                                   path, ncols=3 * min(4, len(translated)))
+    images = [triplets(*map(np.asarray, group)) for group in groups]
+    channels = max(i.shape[-1] for i in images)
+    images = np.concatenate([np.repeat(i, channels, axis=-1) if i.shape[-1] == 1 else i
+                             for i in images])
+    columns = len(groups[0])
+    return writers.save_image_grid(images, path,
+                                   ncols=columns * min(4, len(self.pairs['src'])))
 
 
 def triplets(*columns: np.ndarray) -> np.ndarray:

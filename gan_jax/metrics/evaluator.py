@@ -179,7 +179,9 @@ def _translation(m: MetricInputs) -> dict:
 def _fcn_score(m: MetricInputs) -> dict:
   # pix2pix's FCN-score: the dataset's classifier on translated images, scored against
   # the labels of the originals, beside its accuracy on the real targets themselves.
-  labels = np.asarray(m.real_examples()['y'])[:len(m.fake)]
+  real = m.real_examples()
+  # The sources' labels: their own for unpaired data ('src_y'), the pair's otherwise.
+  labels = np.asarray(real['src_y'] if 'src_y' in real else real['y'])[:len(m.fake)]
   if labels.size == 0 or labels.min() < 0:
     raise ValueError('config.eval.metrics has fcn_score, which scores translations against '
                      'the labels of the originals, but the reference set has none: use a '

@@ -41,8 +41,13 @@ TRANSLATION_MODELS = {
     'unet': translation.make_pix2pix_models,
 }
 
+# Name -> builder `(model_config, a_shape, b_shape) -> {'g_ab', 'g_ba', 'd_a', 'd_b'}` (cyclegan).
+UNPAIRED_MODELS = {
+    'cyclegan': translation.make_cyclegan_models,
+}
+
 # Every model name `config.model.name` may hold, whichever game plays it.
-KNOWN_MODELS = {**MODELS, **CLASSIFIER_MODELS, **TRANSLATION_MODELS}
+KNOWN_MODELS = {**MODELS, **CLASSIFIER_MODELS, **TRANSLATION_MODELS, **UNPAIRED_MODELS}
 
 
 def make_models(model_config, data_shape: tuple,
@@ -60,9 +65,9 @@ def make_models(model_config, data_shape: tuple,
     raise ValueError(f'config.model.name={model_config.name!r} is a classifier pair, played '
                      f'only by config.game.name=semi_supervised; known here: '
                      f'{", ".join(sorted(MODELS))}.')
-  if model_config.name in TRANSLATION_MODELS:
-    raise ValueError(f'config.model.name={model_config.name!r} is a translation pair, played '
-                     f'only by config.game.name=pix2pix; known here: '
+  if model_config.name in {**TRANSLATION_MODELS, **UNPAIRED_MODELS}:
+    raise ValueError(f'config.model.name={model_config.name!r} is a translation model, played '
+                     f'only by config.game.name=pix2pix or cyclegan; known here: '
                      f'{", ".join(sorted(MODELS))}.')
   if model_config.name not in MODELS:
     raise ValueError(f'config.model.name={model_config.name!r} is unknown; '
@@ -89,3 +94,12 @@ def make_translation_models(model_config, src_shape: tuple, dst_shape: tuple,
                      f'{", ".join(sorted(TRANSLATION_MODELS))}.')
   return TRANSLATION_MODELS[model_config.name](model_config, tuple(src_shape), tuple(dst_shape),
                                                dropout)
+
+
+def make_unpaired_models(model_config, a_shape: tuple, b_shape: tuple) -> dict:
+  """The four players of an unpaired translation game named by `model_config.name`."""
+  if model_config.name not in UNPAIRED_MODELS:
+    raise ValueError(f'config.model.name={model_config.name!r} is not an unpaired translation '
+                     f'model, which config.game.name=cyclegan needs; known: '
+                     f'{", ".join(sorted(UNPAIRED_MODELS))}.')
+  return UNPAIRED_MODELS[model_config.name](model_config, tuple(a_shape), tuple(b_shape))

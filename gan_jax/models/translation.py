@@ -213,3 +213,85 @@ def make_pix2pix_models(model_config, src_shape: tuple, dst_shape: tuple,
   discriminator = ConditionalPatchDiscriminator(int(model_config.patch_layers),
                                                 int(model_config.d_features), model_config.norm)
   return generator, discriminator
+
+
+class ResidualBlock(nn.Module):
+  """CycleGAN's residual block: (reflect pad, 3x3 conv, norm, ReLU) twice, minus the last ReLU."""
+  features: int
+  norm: str = 'instance'
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+    y = x
+    for i in range(2):
+      y = jnp.pad(y, ((0, 0), (1, 1), (1, 1), (0, 0)), mode='reflect')
+      y = nn.Conv(self.features, (3, 3), padding='VALID', kernel_init=_INIT,
+                  use_bias=_bias_before(self.norm, True), name=f'conv_{i}')(y)
+      y = make_norm(self.norm, train)(y)
+      if i == 0:
+        y = nn.relu(y)
+    return x + y
+
+
+class ResnetGenerator(nn.Module):
+  """CycleGAN's generator: c7s1-F, two stride-2 downsamplings (2F, 4F), `blocks` residual
+  blocks at 4F, two stride-2 upsamplings (2F, F), c7s1-out with tanh; reflection padding.
+
+  The paper's 3x3 stride-2 convolutions are 4x4 here (`resampling.DownConv` / `UpConv`,
+  as pix2pix's), which XLA's CPU backend runs as matmuls; the receptive field grows by
+  one pixel a layer. Sides that are not multiples of 4 are reflect-padded and cropped back.
+  """
+  out_channels: int
+  features: int = 64
+  blocks: int = 9
+  norm: str = 'instance'
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+    x, (height, width) = pad_to_multiple(x, 4)
+    bias = _bias_before(self.norm, True)
+    x = jnp.pad(x, ((0, 0), (3, 3), (3, 3), (0, 0)), mode='reflect')
+    x = nn.Conv(self.features, (7, 7), padding='VALID', kernel_init=_INIT, use_bias=bias,
+                name='stem')(x)
+    x = nn.relu(make_norm(self.norm, train)(x))
+    for i, multiplier in enumerate((2, 4)):
+      x = resampling.DownConv(self.features * multiplier, kernel_init=_INIT, use_bias=bias,
+                              name=f'down_{i}')(x)
+      x = nn.relu(make_norm(self.norm, train)(x))
+    for i in range(self.blocks):
+      x = ResidualBlock(self.features * 4, self.norm, name=f'block_{i}')(x, train)
+    for i, multiplier in enumerate((2, 1)):
+      x = resampling.UpConv(self.features * multiplier, kernel_init=_INIT, use_bias=bias,
+                            name=f'up_{i}')(x)
+      x = nn.relu(make_norm(self.norm, train)(x))
+    x = jnp.pad(x, ((0, 0), (3, 3), (3, 3), (0, 0)), mode='reflect')
+    x = nn.Conv(self.out_channels, (7, 7), padding='VALID', kernel_init=_INIT, name='head')(x)
+    return jnp.tanh(x[:, :height, :width])
+
+
+class ImagePatchDiscriminator(nn.Module):
+  """CycleGAN's unconditional PatchGAN: D(x) -> patch logits (B, h, w)."""
+  patch_layers: int = 3
+  features: int = 64
+  norm: str = 'instance'
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+    return PatchDiscriminator(self.patch_layers, self.features, self.norm, name='patch')(x, train)
+
+
+def make_cyclegan_models(model_config, a_shape: tuple, b_shape: tuple) -> dict:
+  """{'g_ab', 'g_ba': ResNet generators, 'd_a', 'd_b': PatchGANs} for `config.model`."""
+  if tuple(a_shape[:2]) != tuple(b_shape[:2]):
+    raise ValueError(f'CycleGAN translates between images of one size, but domain A is '
+                     f'{a_shape[0]}x{a_shape[1]} and domain B {b_shape[0]}x{b_shape[1]}.')
+  make_norm(model_config.norm, False)
+  patch_layers_fit(a_shape, int(model_config.patch_layers))
+  blocks, features = int(model_config.resnet_blocks), int(model_config.g_features)
+  if blocks < 0:
+    raise ValueError(f'config.model.resnet_blocks={blocks} must be >= 0.')
+  generator = lambda out: ResnetGenerator(int(out), features, blocks, model_config.norm)  # noqa: E731
+  discriminator = ImagePatchDiscriminator(int(model_config.patch_layers),
+                                          int(model_config.d_features), model_config.norm)
+  return {'g_ab': generator(b_shape[-1]), 'g_ba': generator(a_shape[-1]),
+          'd_a': discriminator, 'd_b': discriminator.clone()}
