@@ -8,6 +8,8 @@
                   trained by feature matching (Salimans et al. 2016); few labels
   pix2pix         U-Net G(src) against a conditional PatchGAN D(src, dst), plus L1 to
                   the target (Isola et al. 2017); paired images
+  srgan           SRResNet G(LR) -> 4x HR against SRGAN's D(HR), with a pixel or VGG
+                  content loss (Ledig et al. 2017); LR made by bicubic /4
 
 Adding a family: one module with a `Game` subclass (see `base.py`), one line in GAMES,
 one test in `tests/test_games.py`.
@@ -18,6 +20,7 @@ from gan_jax.games.conditional import Conditional
 from gan_jax.games.infogan import InfoGAN
 from gan_jax.games.pix2pix import Pix2Pix
 from gan_jax.games.semi_supervised import SemiSupervised
+from gan_jax.games.srgan import SRGAN
 from gan_jax.games.unconditional import Unconditional
 
 # Name -> Game class.
@@ -27,6 +30,7 @@ GAMES = {
     'infogan': InfoGAN,
     'semi_supervised': SemiSupervised,
     'pix2pix': Pix2Pix,
+    'srgan': SRGAN,
 }
 
 
