@@ -16,7 +16,7 @@ from gan_jax.default_config import get_base_config
 
 
 def get_config():
-  """SRResNet with 8 residual blocks of 32 channels, batch 16 of 64x64 HR patches, 5,000 steps."""
+  """SRResNet with 8 residual blocks of 32 channels, batch 16 of 64x64 HR patches, 3,000 steps."""
   config = get_base_config()
   config.game.name = 'srgan'
   config.game.srgan.content = 'mse'
@@ -28,6 +28,9 @@ def get_config():
   config.data.random_flip = True
   config.data.random_rot90 = True
   config.model.name = 'srresnet'
+  # G adds the bicubic upsampling of its input (residual learning, not in the paper):
+  # without it, 5,000 steps here fell 9 dB short of bicubic on the held-out photos.
+  config.model.sr_upsampled_skip = True
   config.model.sr_blocks = 8
   config.model.g_features = 32
   config.model.d_features = 32
@@ -38,7 +41,7 @@ def get_config():
   config.optim.d_lr = 3e-4
   config.optim.b1 = 0.9
   config.optim.schedule = 'cosine'
-  config.num_train_steps = 5000
+  config.num_train_steps = 3000
   config.log_every_steps = 100
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 1000

@@ -70,7 +70,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.split = 'train'  # Split to train on (tfds; idx folders: train | test; digits uses all 1,797 images).
   config.data.tfds_name = ''  # TFDS dataset name for `tfds`, e.g. 'mnist' or 'cifar10'.
   config.data.data_dir = ''  # TFDS data_dir ('' = the TFDS default, ~/tensorflow_datasets).
-  config.data.path = ''  # npz file, IDX image file or folder of MNIST-format files ('' with idx: /usr/share/datasets/fashion-mnist), or image folder.
+  config.data.path = ''  # npz file, IDX image file or folder of MNIST-format files ('' with idx: /usr/share/datasets/fashion-mnist), or image folder (photos: a folder of photos of any size to cut patches from, e.g. DIV2K).
   config.data.labels_path = ''  # IDX label file ('' = no labels).
   config.data.image_size = 0  # Resize images to this square size (0 = keep native size).
   config.data.grayscale = False  # Convert images to one channel (folder source).
@@ -110,6 +110,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.unet_depth = 0  # pix2pix: U-Net halvings (0 = down to 1x1, at most 8).
   config.model.patch_layers = 3  # pix2pix: PatchGAN's stride-2 layers (3: 70x70 patches).
   config.model.sr_blocks = 16  # srresnet: residual blocks of G (width: g_features; the paper: 16 of 64).
+  config.model.sr_upsampled_skip = False  # srresnet: G adds the bicubic upsampling of its input to its output (learns a residual; not in the paper).
   config.model.sr_d_halvings = 4  # srresnet: D's stride-2 stages (widths from d_features, doubling to 8x; the paper: 4).
   config.model.sr_dense = 1024  # srresnet: units of D's dense layer after global average pooling (the paper: 1024).
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
@@ -144,7 +145,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   # fid, kid, inception_score, precision_recall, density_coverage, class_coverage,
   # mode_coverage (2-D mixtures), detectability; for conditional games class_accuracy,
   # intra_fid, within_class_diversity, cas; for semi_supervised classifier_accuracy (D's
-  # accuracy on the reference set: set reference_split='test'). Empty = no evaluation.
+  # accuracy on the reference set: set reference_split='test'); for translation games
+  # translation (and fcn_score), for srgan sr_quality (Y-PSNR/SSIM beside bicubic) and
+  # lpips (LPIPS v0.1 beside bicubic's). Empty = no evaluation.
   config.eval.metrics = ()
   config.eval.every_steps = 0  # Evaluate every this many steps (0 = only at the end).
   config.eval.num_samples = 2000  # Generated samples per evaluation.

@@ -391,3 +391,11 @@ def test_vgg_content_loss_is_the_scaled_feature_mse(monkeypatch):
   assert metrics['g_content'] != metrics['g_mse']
   # The adversarial term (warm-up 0: full weight from the start) rides on top.
   assert float(g_loss) > float(metrics['g_content'])
+
+
+def test_upsampled_skip_starts_as_bicubic_upsampling():
+  generator = srresnet.SRResNetGenerator(out_channels=3, blocks=1, features=4, upsampled_skip=True)
+  lr = jax.random.uniform(jax.random.PRNGKey(0), (2, 5, 6, 3), minval=-1, maxval=1)
+  variables = generator.init(jax.random.PRNGKey(1), lr, train=False)
+  np.testing.assert_allclose(generator.apply(variables, lr, train=False),
+                             jax.image.resize(lr, (2, 20, 24, 3), 'bicubic'), atol=1e-6)

@@ -22,6 +22,7 @@ import pathlib
 
 import numpy as np
 
+from gan_jax.data import sources
 from gan_jax.data.sources import ArraySource
 
 # The natural colour photographs of skimage.data. Left out: 'cat', which is the same
@@ -140,7 +141,6 @@ def folder_patches(folder, count: int, size: int, seed: int) -> np.ndarray:
   cut, so a folder larger than memory (DIV2K: 6.6 GB decoded) never sits there whole.
   """
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  from gan_jax.data import sources  # pylint: disable=g-import-not-at-top
   folder = pathlib.Path(os.path.expanduser(str(folder)))
   if not folder.is_dir():
     raise NotADirectoryError(f'{folder} (config.data.path) is not a folder of photos.')

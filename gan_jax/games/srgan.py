@@ -177,9 +177,11 @@ class SRGAN(base.Game):
 
   def translate(self, state, images: jax.Array, direction: str = 'ab',
                 use_ema: bool = True) -> jax.Array:
-    """LR `images` (B, h, w, C) in [-1, 1] -> (B, 4h, 4w, C), in eval mode (fully convolutional)."""
+    """LR `images` (B, h, w, C) in [-1, 1] -> (B, 4h, 4w, C) in [-1, 1], in eval mode
+    (fully convolutional)."""
     if direction != 'ab':
       raise ValueError(f"srgan super-resolves in one direction, 'ab'; got direction={direction!r}.")
     params = state.ema['g'] if use_ema else state.params['g']
-    return base.apply(self.modules['g'], params, state.batch_stats['g'], {'src': images},
-                      train=False)[0]
+    # Clipped: with model.sr_upsampled_skip the output is not bounded by a tanh.
+    return jnp.clip(base.apply(self.modules['g'], params, state.batch_stats['g'],
+                               {'src': images}, train=False)[0], -1.0, 1.0)

@@ -7,6 +7,7 @@ SRResNet maps a low-resolution image (B, h, w, C) to (B, r h, r w, C) in [-1, 1]
   3x3 conv, BN, + the trunk's skip                       (the global skip)
   log2(r) times: 3x3 conv (4 F), pixel shuffle x2, PReLU (sub-pixel upsampling)
   9x9 conv to C channels, tanh
+  (`model.sr_upsampled_skip`: no tanh, and the bicubic upsampling of the input added)
 
 Every layer is a stride-1 convolution, so the network is fully convolutional: it takes
 any input size and returns exactly `scale` times it. The sub-pixel convolutions start
@@ -16,6 +17,12 @@ nearest-neighbour upsampling of a normally initialised convolution and the net s
 without checkerboard artifacts. PReLU has one learned slope per layer, starting at 0.25
 (PyTorch's default, which the SRGAN code used). The output's tanh keeps images in the
 library's [-1, 1] (the paper scaled HR images to [-1, 1] too).
+
+`model.sr_upsampled_skip` (not in the paper; VDSR's residual learning, Kim et al. 2016)
+adds the bicubic upsampling of the input (`jax.image.resize`) to a zero-initialised last
+layer, so the net starts as bicubic upsampling and learns only the residual; its output
+is then not bounded by a tanh (`translate` clips it to [-1, 1]). Short CPU runs need it:
+without it 5,000 steps on the photos did not reach bicubic's quality on held-out photos.
 
 The discriminator is the paper's VGG-style stack: a 3x3 conv (F) and LeakyReLU 0.2, then
 pairs of (strided halving conv, 3x3 stride-1 conv), each with BN and LeakyReLU, the
@@ -109,9 +116,12 @@ class SRResNetGenerator(nn.Module):
   blocks: int = 16
   features: int = 64
   scale: int = 4
+  upsampled_skip: bool = False
 
   @nn.compact
   def __call__(self, src: jax.Array, train: bool = True) -> jax.Array:
+    """With `upsampled_skip`, the output is the bicubic upsampling of `src` plus the net's
+    (zero-initialised) last layer, unbounded (not a tanh): the net learns a residual."""
     x = nn.Conv(self.features, (9, 9), name='head')(src)
     x = skip = _prelu('head_prelu')(x)
     for i in range(self.blocks):
@@ -121,8 +131,14 @@ class SRResNetGenerator(nn.Module):
     for i in range(int(math.log2(self.scale))):
       x = nn.Conv(self.features * 4, (3, 3), kernel_init=icnr(2), name=f'upsample_{i}')(x)
       x = _prelu(f'upsample_{i}_prelu')(pixel_shuffle(x, 2))
-    x = nn.Conv(self.out_channels, (9, 9), name='tail')(x)
-    return jnp.tanh(x)
+    if not self.upsampled_skip:
+      return jnp.tanh(nn.Conv(self.out_channels, (9, 9), name='tail')(x))
+    # Zero-initialised, so the net starts as bicubic upsampling and learns what it misses.
+    x = nn.Conv(self.out_channels, (9, 9), kernel_init=nn.initializers.zeros, name='tail')(x)
+    batch, height, width, channels = src.shape
+    upsampled = jax.image.resize(src, (batch, height * self.scale, width * self.scale, channels),
+                                 'bicubic')
+    return upsampled + x
 
 
 class SRDiscriminator(nn.Module):
@@ -179,7 +195,8 @@ def make_models(model_config, src_shape: tuple, dst_shape: tuple,
     raise ValueError(f'config.model.sr_d_halvings={halvings} must be >= 0 and '
                      f'config.model.sr_dense={dense} >= 1.')
   generator = SRResNetGenerator(out_channels=int(dst_shape[-1]), blocks=blocks,
-                                features=int(model_config.g_features), scale=scale)
+                                features=int(model_config.g_features), scale=scale,
+                                upsampled_skip=bool(model_config.sr_upsampled_skip))
   discriminator = SRDiscriminator(halvings=halvings, features=int(model_config.d_features),
                                   dense=dense)
   return generator, discriminator
