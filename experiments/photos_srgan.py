@@ -1,4 +1,4 @@
-"""SRGAN, stage 2 (Ledig et al. 2017): photos_srresnet's generator fine-tuned with a VGG content loss and D.
+"""SRGAN, stage 2 (Ledig et al. 2017): photos_srresnet's G fine-tuned with VGG content and a D.
 
 The generator starts from the latest checkpoint of the SRResNet run (stage 1,
 `experiments/photos_srresnet.py`) named by `config.game.srgan.init_from`; D starts

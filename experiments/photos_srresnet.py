@@ -1,4 +1,4 @@
-"""SRResNet, stage 1 of SRGAN (Ledig et al. 2017): 4x super-resolution of photo patches by pixel MSE.
+"""SRResNet, stage 1 of SRGAN (Ledig et al. 2017): 4x super-resolution of photo patches, pixel MSE.
 
 HR patches of 64x64 are cut at random from the colour photographs that ship inside
 scikit-image (`config.data.name='photos'`); the LR input is their bicubic /4 (16x16,

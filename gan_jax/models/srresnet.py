@@ -1,4 +1,4 @@
-"""Super-resolution networks (Ledig et al. 2017): the SRResNet generator and the SRGAN discriminator.
+"""Super-resolution networks (Ledig et al. 2017): SRResNet generator, SRGAN discriminator.
 
 SRResNet maps a low-resolution image (B, h, w, C) to (B, r h, r w, C) in [-1, 1]:
 
@@ -74,7 +74,10 @@ def pixel_unshuffle(x: jax.Array, factor: int) -> jax.Array:
   return x.reshape(batch, height // factor, width // factor, channels * factor * factor)
 
 
-def icnr(factor: int, base_init=nn.initializers.variance_scaling(2.0, 'fan_in', 'truncated_normal')):
+_HE_NORMAL = nn.initializers.variance_scaling(2.0, 'fan_in', 'truncated_normal')
+
+
+def icnr(factor: int, base_init=_HE_NORMAL):
   """ICNR (Aitken et al. 2017): a kernel initialiser for a convolution followed by
   `pixel_shuffle(., factor)`.
 
