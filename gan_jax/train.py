@@ -23,6 +23,7 @@ from gan_jax import evaluation
 from gan_jax.core import events as events_lib
 from gan_jax import games
 from gan_jax import parallel
+from gan_jax import run as run_lib
 from gan_jax.core import state as state_lib
 from gan_jax.core import step as step_lib
 from gan_jax.core import validation
@@ -110,11 +111,48 @@ class _Input:
                                  self.mesh, stacked=True)
 
 
+def warm_start(config, state, data_shape: tuple, mesh, num_classes: int = 0):
+  """`state` with the players the game names in `warm_start_players` (SRGAN's G) taken
+  from the latest checkpoint of another run: their params, batch statistics and EMAs.
+
+  Their optimizer states stay fresh (a new stage is a new optimisation). A player whose
+  variables differ in structure or shape from that run's is a ValueError naming both.
+  """
+  game = games.make_game(config, data_shape, num_classes)
+  workdir, players = game.warm_start_players()
+  if not workdir:
+    return state
+  field = f'config.game.{config.game.name}.init_from={workdir!r}'
+  try:
+    source = run_lib.load_run(workdir)
+  except (FileNotFoundError, ValueError) as error:
+    raise ValueError(f'{field}: cannot load the run to start from: {error}') from error
+  replicated = parallel.replicated(mesh)
+  params, stats, ema = dict(state.params), dict(state.batch_stats), dict(state.ema)
+  for player in players:
+    if player not in source.state.params:
+      raise ValueError(f'{field}: that run has no player {player!r} (it has '
+                       f'{", ".join(sorted(source.state.params))}).')
+    mine = (state.params[player], state.batch_stats[player])
+    theirs = (source.state.params[player], source.state.batch_stats[player])
+    if (jax.tree.structure(mine) != jax.tree.structure(theirs)
+        or [x.shape for x in jax.tree.leaves(mine)] != [x.shape for x in jax.tree.leaves(theirs)]):
+      raise ValueError(f'{field}: its player {player!r} does not fit this config\'s (was '
+                       'model.name, model.g_features or model.sr_blocks changed?).')
+    params[player] = jax.device_put(theirs[0], replicated)
+    stats[player] = jax.device_put(theirs[1], replicated)
+    if player in ema:
+      ema[player] = jax.device_put(source.state.ema.get(player, theirs[0]), replicated)
+  return state.replace(params=params, batch_stats=stats, ema=ema)
+
+
 def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipeline):
-  """(state, start step): from the latest checkpoint (the pipeline moved to its position)."""
+  """(state, start step): from the latest checkpoint (the pipeline moved to its position),
+  else a new state, warm-started from another run when the game names one."""
   start_step = checkpointer.latest_step()
   if start_step is None:
-    return state_lib.create_state(config, data_shape, mesh, num_classes), 0
+    state = state_lib.create_state(config, data_shape, mesh, num_classes)
+    return warm_start(config, state, data_shape, mesh, num_classes), 0
   state, data_state, _, saved_meta = checkpointer.restore(
       start_step, state_lib.abstract_state(config, data_shape, mesh, num_classes))
   if list(saved_meta['data_shape']) != list(data_shape):

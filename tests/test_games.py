@@ -37,6 +37,8 @@ GAME_CONFIGS = {
                  'game.cyclegan.pool_size': 20, 'optim.name': 'sgd'},
     'pix2pix': {'game.name': 'pix2pix', 'model.name': 'unet', 'data.pairs': 'edges',
                 'model.patch_layers': 1},
+    'srgan': {'game.name': 'srgan', 'model.name': 'srresnet', 'data.pairs': 'bicubic_x4',
+              'model.sr_blocks': 1, 'model.sr_d_halvings': 2, 'model.sr_dense': 16},
 }
 
 
@@ -54,7 +56,8 @@ def _batch(config, seed=0):
   batch = {'x': rng.uniform(-1, 1, (n, *SHAPE)).astype(np.float32),
            'y': rng.integers(0, NUM_CLASSES, (n,)).astype(np.int32)}
   if config.data.pairs:  # Translation: the source images beside the targets.
-    batch['src'] = rng.uniform(-1, 1, (n, *SHAPE)).astype(np.float32)
+    src_shape = games.make_game(config, SHAPE).src_shape  # 4x smaller for super-resolution.
+    batch['src'] = rng.uniform(-1, 1, (n, *src_shape)).astype(np.float32)
   if config.data.domain_b:  # Unpaired: grey domain A, colour domain B (mnistm).
     return {'a': batch['x'], 'b': rng.uniform(-1, 1, (n, *SHAPE[:2], 3)).astype(np.float32),
             'y_a': batch['y'], 'y_b': batch['y']}

@@ -84,7 +84,8 @@ def check_game(config, num_classes: int | None = None) -> None:
                      "set config.data.pairs=''.")
   if game_class.reads_pairs and not config.data.pairs:
     raise ValueError(f'config.game.name={config.game.name!r} learns from paired images: set '
-                     'config.data.pairs (side_by_side for A|B files, edges, grayscale).')
+                     'config.data.pairs (side_by_side for A|B files, edges, grayscale; '
+                     'bicubic_x4 for srgan).')
   if config.data.domain_b and not game_class.reads_unpaired:
     raise ValueError(f'config.data.domain_b={config.data.domain_b!r} serves a second domain, '
                      f'which config.game.name={config.game.name!r} does not read (cyclegan '

@@ -24,6 +24,7 @@ import numpy as np
 # Mixed into the flip and crop generators' seeds, so they never coincide with the permutation's.
 _FLIP_STREAM = 1
 _CROP_STREAM = 2
+_ROTATE_STREAM = 3
 # The image arrays of a batch: the images, and the source images of paired data
 # (`data.pairs`), which get the same resize, crop and flip.
 IMAGE_KEYS = ('x', 'src')
@@ -53,7 +54,7 @@ class BatchReader:
 
   def __init__(self, source, batch_size: int, seed: int, shard_index: int,
                shard_count: int, image_size: int, random_flip: bool, crop_size: int = 0,
-               random_crop: bool = True):
+               random_crop: bool = True, random_rot90: bool = False):
     self.source = source
     self.batch_size = batch_size
     self.seed = _seed_word(seed)
@@ -64,6 +65,10 @@ class BatchReader:
     # Crops of crop_size: at random offsets in training, centred for reference sets.
     self.crop_size = int(crop_size) if source.is_image else 0
     self.random_crop = random_crop
+    self.random_rot90 = random_rot90 and source.is_image
+    # Paired sources whose 'src' is made from the augmented target (super-resolution's
+    # bicubic LR): the resize, crop, flip and rotation act on 'x' alone, then 'src' is made.
+    self.derives_source = getattr(source, 'derives_source', False)
     self.is_stream = getattr(source, 'is_stream', False)
     self.global_batch_size = batch_size * shard_count
     self._permutations = {}
@@ -104,7 +109,10 @@ class BatchReader:
     image_fn = None
     if self.image_size and self.source.is_image:
       image_fn = lambda image: resize_image(image, self.image_size)  # noqa: E731
-    batch = self.source.gather(indices, image_fn=image_fn)
+    if self.derives_source:
+      batch = self.source.gather(indices, image_fn=image_fn, with_source=False)
+    else:
+      batch = self.source.gather(indices, image_fn=image_fn)
     if not self.source.is_image:
       return {'x': np.asarray(batch['x'], np.float32), 'y': batch['y']}
     keys = [key for key in IMAGE_KEYS if key in batch]
@@ -116,10 +124,27 @@ class BatchReader:
       flip = rng.random(self.global_batch_size)[self._rows()] < 0.5
       for key in keys:
         batch[key] = np.where(flip[:, None, None, None], batch[key][:, :, ::-1], batch[key])
+    if self.random_rot90:
+      batch.update(self._rotate({key: batch[key] for key in keys}, batch_index))
+    if self.derives_source:
+      batch['src'] = self.source.make_source_images(batch['x'])
+      keys.append('src')
     # uint8 0..255 -> float32 -1..1, the range of the generator's tanh output.
     for key in keys:
       batch[key] = batch[key].astype(np.float32) * np.float32(1 / 127.5) - np.float32(1.0)
     return batch
+
+  def _rotate(self, images: dict, batch_index: int) -> dict:
+    """Each example rotated by a random multiple of 90 degrees, the same for all `images`
+    arrays (with flips: the 8 symmetries of the square). Square images only."""
+    height, width = next(iter(images.values())).shape[1:3]
+    if height != width:
+      raise ValueError(f'config.data.random_rot90 rotates images by 90 degrees, which needs '
+                       f'square images; got {height}x{width}.')
+    rng = np.random.default_rng([self.seed, 0, batch_index, _ROTATE_STREAM])
+    turns = rng.integers(0, 4, self.global_batch_size)[self._rows()]
+    return {key: np.stack([np.rot90(image, int(k)) for image, k in zip(array, turns)])
+            for key, array in images.items()}
 
   def _crop(self, images: dict, batch_index: int) -> dict:
     """Crops of crop_size squared, at one offset per example shared by all `images` arrays."""
@@ -201,8 +226,10 @@ def make_pipeline(source, data_config, batch_size: int, seed: int, shard_index: 
   examples; all processes must pass the same `seed`. Images become float32 in [-1, 1],
   resized to `data.image_size` squared when set, cropped to `data.crop_size` squared at
   a random offset when set (pix2pix's jitter), flipped left-right with probability 1/2
-  when `data.random_flip`; points pass through as float32. Paired data's source images
-  ('src') get the same resize, crop and flip as their targets ('x'). The result's
+  when `data.random_flip`, rotated by a random multiple of 90 degrees when
+  `data.random_rot90`; points pass through as float32. Paired data's source images
+  ('src') get the same resize, crop, flip and rotation as their targets ('x'), or, for
+  operators that shrink them (bicubic_x4), are made from the augmented targets. The result's
   `element_shape` is one preprocessed example's shape (the target's, for pairs).
   """
   if batch_size < 1:
@@ -228,8 +255,12 @@ def make_pipeline(source, data_config, batch_size: int, seed: int, shard_index: 
     raise ValueError(f'config.data.crop_size={crop_size} must be >= 0 (0 = no crop).')
   if source.is_image and crop_size:
     element_shape = (crop_size, crop_size, element_shape[-1])
+  if getattr(source, 'derives_source', False) and crop_size % 4:
+    raise ValueError(f'config.data.crop_size={crop_size} must be a multiple of 4 with '
+                     f'config.data.pairs={data_config.pairs!r}, which shrinks the crops 4x.')
   reader = BatchReader(source, batch_size, seed, shard_index, shard_count,
-                       data_config.image_size, data_config.random_flip, crop_size)
+                       data_config.image_size, data_config.random_flip, crop_size,
+                       random_rot90=bool(data_config.get('random_rot90', False)))
   return Pipeline(reader, element_shape, data_config.num_workers)
 
 

@@ -10,6 +10,8 @@
                   the target (Isola et al. 2017); paired images
   cyclegan        G_ab, G_ba against PatchGANs D_a, D_b: least squares, cycle and
                   identity terms, a history pool (Zhu et al. 2017); unpaired images
+  srgan           SRResNet G(LR) -> 4x HR against SRGAN's D(HR), with a pixel or VGG
+                  content loss (Ledig et al. 2017); LR made by bicubic /4
 
 Adding a family: one module with a `Game` subclass (see `base.py`), one line in GAMES,
 one test in `tests/test_games.py`.
@@ -21,6 +23,7 @@ from gan_jax.games.cyclegan import CycleGAN
 from gan_jax.games.infogan import InfoGAN
 from gan_jax.games.pix2pix import Pix2Pix
 from gan_jax.games.semi_supervised import SemiSupervised
+from gan_jax.games.srgan import SRGAN
 from gan_jax.games.unconditional import Unconditional
 
 # Name -> Game class.
@@ -31,6 +34,7 @@ GAMES = {
     'semi_supervised': SemiSupervised,
     'pix2pix': Pix2Pix,
     'cyclegan': CycleGAN,
+    'srgan': SRGAN,
 }
 
 

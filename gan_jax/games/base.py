@@ -187,6 +187,12 @@ class Game(abc.ABC):
     del state, z
     return {}
 
+  def warm_start_players(self) -> tuple[str, tuple[str, ...]]:
+    """(workdir, players): a fresh run takes these players' weights, batch statistics and
+    EMAs from the latest checkpoint in `workdir` (SRGAN's stage 2 from SRResNet); ('', ())
+    for none. A run that resumes from its own checkpoint ignores it."""
+    return '', ()
+
   def init_extra(self, key: jax.Array) -> PyTree:
     """The game's own state beside the players (e.g. CycleGAN's image pool); none here."""
     del key

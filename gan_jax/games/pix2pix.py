@@ -40,6 +40,10 @@ class Pix2Pix(base.Game):
     if not config.data.pairs:
       raise ValueError('config.game.name=pix2pix needs paired data: set config.data.pairs '
                        f'({", ".join(paired.PAIRS)}).')
+    if config.data.pairs in paired.DERIVED_AFTER_AUGMENTATION:
+      raise ValueError(f'config.data.pairs={config.data.pairs!r} makes smaller sources, which '
+                       "pix2pix's U-Net cannot map to same-size targets; use "
+                       'config.game.name=srgan.')
     self.src_shape = (*data_shape[:2], paired.source_channels(config.data, data_shape[-1]))
     self.settings = config.game.pix2pix
     super().__init__(config, data_shape, num_classes)

@@ -115,8 +115,12 @@ def triplets(*columns: np.ndarray) -> np.ndarray:
   """Images (N * k, H, W, C) interleaving k arrays of N images: a0 b0 c0 a1 b1 c1 ...
 
   Single-channel arrays are repeated to the widest channel count, so a grey source
-  sits beside a colour target.
+  sits beside a colour target; smaller images (super-resolution's LR sources) are
+  enlarged to the largest by repeating pixels, so they show at the same scale.
   """
+  height = max(c.shape[1] for c in columns)
+  columns = [np.repeat(np.repeat(c, height // c.shape[1], axis=1), height // c.shape[1], axis=2)
+             if c.shape[1] < height else c for c in columns]
   channels = max(c.shape[-1] for c in columns)
   columns = [np.repeat(c, channels, axis=-1) if c.shape[-1] == 1 else c for c in columns]
   return np.stack(columns, axis=1).reshape(-1, *columns[0].shape[1:])

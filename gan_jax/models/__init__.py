@@ -11,8 +11,9 @@ head, (logits, class_logits)). Labels matter only for models built with a
 `CLASSIFIER_MODELS` holds pairs whose discriminator is a K-class classifier returning
 (class_logits (B, K), features (B, F)), for the semi-supervised game; they are chosen by
 the same field, `config.model.name`, through `make_classifier_models`. `TRANSLATION_MODELS` hold image-to-image pairs (pix2pix's
-U-Net and conditional PatchGAN: G(src) -> image, D(src, x) -> patch logits (B, h, w)),
-built by `make_translation_models`.
+U-Net and conditional PatchGAN: G(src) -> image, D(src, x) -> patch logits (B, h, w);
+SRResNet and SRGAN's D: G(LR) -> 4x image, D(x) -> logits (B,)), built by
+`make_translation_models`.
 """
 
 import flax.linen as nn
@@ -22,6 +23,7 @@ from gan_jax.models import improved_gan
 from gan_jax.models.conditioning import UNCONDITIONAL, Conditioning
 from gan_jax.models import mlp
 from gan_jax.models import resnet
+from gan_jax.models import srresnet
 from gan_jax.models import translation
 
 # Name -> builder `(model_config, data_shape) -> (generator, discriminator)`.
@@ -39,6 +41,7 @@ CLASSIFIER_MODELS = {
 # Name -> builder `(model_config, src_shape, dst_shape, dropout) -> (G: src -> dst, D(src, x))`.
 TRANSLATION_MODELS = {
     'unet': translation.make_pix2pix_models,
+    'srresnet': srresnet.make_models,  # srgan: SRResNet G (LR -> 4x HR), SRGAN's D(HR).
 }
 
 # Name -> builder `(model_config, a_shape, b_shape) -> {'g_ab', 'g_ba', 'd_a', 'd_b'}` (cyclegan).
@@ -67,7 +70,7 @@ def make_models(model_config, data_shape: tuple,
                      f'{", ".join(sorted(MODELS))}.')
   if model_config.name in {**TRANSLATION_MODELS, **UNPAIRED_MODELS}:
     raise ValueError(f'config.model.name={model_config.name!r} is a translation model, played '
-                     f'only by config.game.name=pix2pix or cyclegan; known here: '
+                     f'only by config.game.name=pix2pix, srgan or cyclegan; known here: '
                      f'{", ".join(sorted(MODELS))}.')
   if model_config.name not in MODELS:
     raise ValueError(f'config.model.name={model_config.name!r} is unknown; '
@@ -87,10 +90,10 @@ def make_classifier_models(model_config, data_shape: tuple,
 
 def make_translation_models(model_config, src_shape: tuple, dst_shape: tuple,
                             dropout: float) -> tuple[nn.Module, nn.Module]:
-  """The (G: src -> dst, D(src, x)) pair named by `model_config.name` (pix2pix)."""
+  """The (G: src -> dst, D) pair named by `model_config.name` (pix2pix, srgan)."""
   if model_config.name not in TRANSLATION_MODELS:
     raise ValueError(f'config.model.name={model_config.name!r} is not a translation pair, '
-                     f'which config.game.name=pix2pix needs; known: '
+                     f'which config.game.name=pix2pix and srgan need; known: '
                      f'{", ".join(sorted(TRANSLATION_MODELS))}.')
   return TRANSLATION_MODELS[model_config.name](model_config, tuple(src_shape), tuple(dst_shape),
                                                dropout)
