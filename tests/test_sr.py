@@ -299,7 +299,7 @@ def test_bad_configs_are_clear_errors():
   with pytest.raises(ValueError, match='pix2pix'):
     games.make_game(tiny_config(**{'game.name': 'pix2pix', 'model.name': 'unet',
                                    'data.pairs': 'bicubic_x4'}), SHAPE)
-  with pytest.raises(ValueError, match="model.name='srresnet' is a translation pair"):
+  with pytest.raises(ValueError, match="model.name='srresnet' is a translation model"):
     games.make_game(tiny_config(**{'model.name': 'srresnet'}), SHAPE)
   with pytest.raises(ValueError, match='sr_blocks=-1'):
     games.make_game(tiny_config(**{**SRGAN, 'model.sr_blocks': -1}), SHAPE)
