@@ -118,7 +118,7 @@ def test_fresh_samples_are_a_deterministic_endless_stream():
 def test_unknown_source_name_lists_the_known_ones():
   with pytest.raises(ValueError, match=r"data.name='mnst'.*digits.*folder.*grid.*idx.*npz"):
     data.make_source(data_config(name='mnst'), seed=0)
-  assert set(data.SOURCES) == {'digits', 'ring', 'grid', 'tfds', 'npz', 'idx', 'folder'}
+  assert set(data.SOURCES) == {'digits', 'ring', 'grid', 'tfds', 'npz', 'idx', 'folder', 'photos'}
 
 
 # ---------------------------------------------------------------------------------------

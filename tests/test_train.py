@@ -131,6 +131,12 @@ def test_every_experiment_runs_two_tiny_steps(path, tmp_path):
     for i in range(4):
       Image.fromarray(rng.integers(0, 256, (36, 72, 3), dtype=np.uint8)).save(folder / f'{i}.png')
     config.data.path, config.data.image_size, config.data.crop_size = str(folder), 36, 32
+  if config.data.domain_b == 'patches' and not os.path.exists(config.data.path_b):
+    # Style experiments name the user's painting: a random image stands in for it.
+    painting = tmp_path / 'painting.png'
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+                    ).save(painting)
+    config.data.path_b = str(painting)
   if config.data.name == 'tfds':
     with tfds.testing.mock_data(num_examples=64):
       train.train_and_evaluate(config, str(tmp_path))
