@@ -12,6 +12,7 @@ from gan_jax import data
 from gan_jax import games
 from gan_jax import train
 from gan_jax.core import state as state_lib
+from gan_jax.core import step as step_lib
 from gan_jax.core import validation
 from gan_jax.data import photos
 from gan_jax.data import unpaired
@@ -61,6 +62,20 @@ def test_partly_full_pool_shows_the_fakes_that_still_fill_it():
   assert (shown[2:] != -1).any()
 
 
+def test_a_step_fills_the_pools_with_the_fakes_of_its_generator_update():
+  config, game, state, batch = _game_and_state()
+  # Before the update: the generators' fakes of this batch, which the paper's pool stores.
+  fake_b, fake_a = _run(game, state, 'g_ab', batch['a']), _run(game, state, 'g_ba', batch['b'])
+  step = jax.jit(step_lib.make_train_step_fn(config, SHAPE))
+  new_state, _ = step(state, batch)
+  for domain, fakes in (('a', fake_a), ('b', fake_b)):
+    assert int(new_state.extra[f'count_{domain}']) == 4  # batch 4 fills the pool of 4
+    np.testing.assert_allclose(new_state.extra[f'pool_{domain}'], fakes, rtol=1e-5, atol=1e-6)
+  # The next step's fakes come from the updated generators, which differ from the stored.
+  moved = _run(game, new_state, 'g_ab', batch['a'])
+  assert np.abs(moved - fake_b).max() > 1e-4
+
+
 def _game_and_state(**fields):
   config = tiny_config(**{**CYCLEGAN, **fields})
   game = games.make_game(config, SHAPE)
@@ -87,8 +102,12 @@ def test_losses_equal_the_papers_formulas():
     expected += 0.5 * (np.mean((_run(game, state, name, real) - 1) ** 2)
                        + np.mean(_run(game, state, name, jnp.asarray(fake, jnp.float32)) ** 2))
   np.testing.assert_allclose(d_loss, expected, rtol=1e-5)
-  g_loss, (_, g_metrics) = game.loss('g', {k: state.params[k] for k in ('g_ab', 'g_ba')},
-                                     state, batch, jax.random.PRNGKey(1), None)
+  g_loss, (_, g_metrics, outputs) = game.loss(
+      'g', {k: state.params[k] for k in ('g_ab', 'g_ba')}, state, batch, jax.random.PRNGKey(1),
+      None)
+  # The fakes it hands to the pools are the generators' outputs, in train mode.
+  np.testing.assert_allclose(outputs['fake_b'], fake_b, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(outputs['fake_a'], fake_a, rtol=1e-5, atol=1e-6)
   rec_a = _run(game, state, 'g_ba', jnp.asarray(fake_b, jnp.float32))
   rec_b = _run(game, state, 'g_ab', jnp.asarray(fake_a, jnp.float32))
   cycle = np.mean(np.abs(rec_a - np.asarray(a))) + np.mean(np.abs(rec_b - np.asarray(b)))
@@ -104,8 +123,8 @@ def test_identity_term_needs_matching_channels_and_equals_its_formula():
   config, game, state, batch = _game_and_state(**{'data.domain_b': 'split',
                                                   'data.split_b': 'train',
                                                   'game.cyclegan.identity_weight': 0.5})
-  _, (_, metrics) = game.loss('g', {k: state.params[k] for k in ('g_ab', 'g_ba')}, state, batch,
-                              jax.random.PRNGKey(1), None)
+  _, (_, metrics, _) = game.loss('g', {k: state.params[k] for k in ('g_ab', 'g_ba')}, state,
+                                 batch, jax.random.PRNGKey(1), None)
   identity = (np.mean(np.abs(_run(game, state, 'g_ab', batch['b']) - np.asarray(batch['b'])))
               + np.mean(np.abs(_run(game, state, 'g_ba', batch['a']) - np.asarray(batch['a']))))
   np.testing.assert_allclose(metrics['g_identity'], identity, rtol=1e-4)

@@ -81,18 +81,20 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None, num_classe
   device_sampler = on_device.make_device_sampler(config.data)
 
   def side_update(side: str, state: GameState, batch: dict, key: jax.Array):
-    """One optimizer update of `side`'s players on `batch`; returns (state, metrics)."""
+    """One optimizer update of `side`'s players on `batch`; returns (state, metrics,
+    the loss's outputs for `update_extra`, {} when it has none)."""
     players = game.sides[side]
     draw_key, loss_key = jax.random.split(key)
     batch = game.draw(side, batch, draw_key)
     params = state_lib.side_params(state.params, players)
-    grads, (new_stats, metrics) = jax.grad(game.loss, argnums=1, has_aux=True)(
+    grads, aux = jax.grad(game.loss, argnums=1, has_aux=True)(
         side, params, state, batch, loss_key, ctx)
+    new_stats, metrics, *outputs = aux
     params, opt_state = ctx.apply_gradients(side, params, state.opt[side], grads)
     state = state.replace(params={**state.params, **params},
                           batch_stats={**state.batch_stats, **new_stats},
                           opt={**state.opt, side: opt_state})
-    return state, metrics
+    return state, metrics, (outputs[0] if outputs else {})
 
   def train_step(state: GameState, batch: dict | None):
     key = jax.random.fold_in(state.key, state.step)
@@ -117,7 +119,7 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None, num_classe
       inner = state.replace(params={**state.params, **params},
                             batch_stats={**state.batch_stats, **batch_stats},
                             opt={**state.opt, 'd': opt_state})
-      inner, metrics = side_update('d', inner, real, update_key)
+      inner, metrics, _ = side_update('d', inner, real, update_key)
       return (state_lib.side_params(inner.params, d_players),
               state_lib.side_params(inner.batch_stats, d_players), inner.opt['d']), metrics
 
@@ -132,7 +134,7 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None, num_classe
     # The generator side's update (and unrolling's look-ahead) uses the real batch of
     # the last critic update.
     last = {name: v[-1] for name, v in batches.items()}
-    state, g_metrics = side_update('g', state, last, g_key)
+    state, g_metrics, g_outputs = side_update('g', state, last, g_key)
     if ema_decay > 0:
       decay = ema_decay_at(state.step, ema_decay)
       ema = {name: jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p,
@@ -141,7 +143,7 @@ def make_train_step_fn(config, data_shape: tuple, data_sharding=None, num_classe
     else:
       ema = {name: state.params[name] for name in game.ema_players}
     # Its own key: fold_in gives one that none of the splits above can equal.
-    extra = game.update_extra(state, last, jax.random.fold_in(key, 1))
+    extra = game.update_extra(state, last, g_outputs, jax.random.fold_in(key, 1))
     state = state.replace(step=state.step + 1, ema=ema, extra=extra)
     # Metrics of the last critic update: the one the generator update responded to.
     metrics = {k: v[-1] for k, v in d_metrics.items()}

@@ -127,7 +127,9 @@ class Game(abc.ABC):
   def loss(self, side: str, params: dict, state, batch: dict, key: jax.Array, ctx: Context):
     """Side `side`'s loss as a function of its players' `params`.
 
-    Returns (loss, (batch_stats updates {player: stats}, metrics {name: scalar})).
+    Returns (loss, (batch_stats updates {player: stats}, metrics {name: scalar})), or
+    (loss, (stats, metrics, outputs)) where `outputs` (a dict of arrays, e.g. the fakes
+    it made) is passed to `update_extra` after the generator side's update.
     `state` holds every other player's current values.
     """
 
@@ -198,9 +200,13 @@ class Game(abc.ABC):
     del key
     return {}
 
-  def update_extra(self, state, batch: dict, key: jax.Array) -> PyTree:
-    """The game's extra state after a step; unchanged by default."""
-    del batch, key
+  def update_extra(self, state, batch: dict, outputs: dict, key: jax.Array) -> PyTree:
+    """The game's extra state after a step; unchanged by default.
+
+    `batch` is the generator update's batch and `outputs` what its loss returned as a
+    third aux entry (CycleGAN: the fakes it made), so nothing is recomputed.
+    """
+    del batch, outputs, key
     return state.extra
 
   def preview_labels(self, num: int) -> jax.Array | None:
@@ -220,6 +226,60 @@ class Game(abc.ABC):
   def state_key(self, key: jax.Array) -> jax.Array:
     """The state's base key: the last of the keys `init_players` splits from `key`."""
     return jax.random.split(key, len(self.players) + 1)[-1]
+
+
+class TranslationGame(Game):
+  """Base of the games that map images to images (pix2pix, CycleGAN, SRGAN).
+
+  Their generators are deterministic functions of the source image (pix2pix's dropout
+  is drawn inside its loss), so they draw nothing per update and do not sample from
+  noise: evaluation and loaded runs call `translate`, which applies the generator of a
+  direction in eval mode. Subclasses set `translators`, direction -> (generator player,
+  the keyword its module takes the source image as), and `usage`, how to call them.
+  """
+  supports = frozenset()
+  translations = ('ab',)
+  translators = {'ab': ('g', 'src')}
+  usage = 'translate(images)'
+
+  def check_image_data(self, data_shape: tuple) -> None:
+    """Refuses data that are not images (subclasses call it first in `__init__`)."""
+    if len(data_shape) != 3:
+      raise ValueError(f'config.game.name={self.name} maps images to images, but the data has '
+                       f'shape {tuple(data_shape)}.')
+
+  def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
+    """Nothing: the generators are functions of the source images."""
+    del side, key
+    return batch
+
+  @property
+  def noise_dim(self) -> int:
+    """No noise is drawn; samplers that ask get a size of 1 (unused)."""
+    return 1
+
+  def sample(self, state, z: jax.Array, labels: jax.Array | None = None,
+             use_ema: bool = True) -> jax.Array:
+    del state, z, labels, use_ema
+    raise ValueError(f'config.game.name={self.name} maps images to images and does not '
+                     f'sample from noise: use {self.usage}.')
+
+  def translate(self, state, images: jax.Array, direction: str = 'ab',
+                use_ema: bool = True) -> jax.Array:
+    if direction not in self.translations:
+      raise ValueError(f'config.game.name={self.name} translates in the directions '
+                       f'{self.translations}; got direction={direction!r}.')
+    player, keyword = self.translators[direction]
+    params = state.ema[player] if use_ema else state.params[player]
+    return apply(self.modules[player], params, state.batch_stats[player], {keyword: images},
+                 train=False)[0]
+
+
+def idle_side_loss(side: str):
+  """The loss of a side that takes no part (pix2pix's L1 only, SRResNet's D): zero, no
+  statistics; its players then receive zero gradients and stay where they are."""
+  zero = jnp.zeros(())
+  return zero, ({}, {f'{side}_loss': zero})
 
 
 def zeros_like_inputs(shape: tuple, dtype=jnp.float32) -> jax.Array:

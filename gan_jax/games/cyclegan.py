@@ -13,10 +13,12 @@ least-squares objective, written out here as in its code:
 The history pool (`game.cyclegan.pool_size` images per domain, in the state's `extra`,
 so it is checkpointed and a resumed run replays exactly) follows the paper's code:
 while it fills, D sees the fresh fakes and they are stored; once full, each fake is
-shown with probability 1/2 and otherwise a random stored image is shown instead. The
-pool is refilled after each step with the fakes of the updated generators, each
-replacing a random stored image with probability 1/2 (the paper swaps the shown image
-for the fresh one in the same draw; the distribution of what D sees is the same).
+shown with probability 1/2 and otherwise a random stored image is shown instead. After
+each step the fakes that the generators' update made (its loss's outputs, so nothing is
+recomputed) are offered to the pool, each replacing a random stored image with
+probability 1/2. D's next update thus queries a pool holding every fake up to the
+previous generator update's, as in the paper's code, which swaps the shown image for
+the fresh one in the same draw; the distribution of what D sees is the same.
 """
 
 import jax
@@ -69,20 +71,19 @@ def _mean_square(x: jax.Array, target: float) -> jax.Array:
   return jnp.mean((x - target) ** 2)
 
 
-class CycleGAN(base.Game):
+class CycleGAN(base.TranslationGame):
   """G_ab, G_ba against D_a, D_b: least squares, cycle consistency, identity, a history pool."""
   name = 'cyclegan'
   players = ('g_ab', 'g_ba', 'd_a', 'd_b')
   sides = {'d': ('d_a', 'd_b'), 'g': ('g_ab', 'g_ba')}
   ema_players = ('g_ab', 'g_ba')
-  supports = frozenset()
   reads_unpaired = True
   translations = ('ab', 'ba')
+  translators = {'ab': ('g_ab', 'x'), 'ba': ('g_ba', 'x')}
+  usage = "translate(images, direction='ab' or 'ba')"
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
-    if len(data_shape) != 3:
-      raise ValueError(f'config.game.name=cyclegan translates images, but the data has shape '
-                       f'{tuple(data_shape)}.')
+    self.check_image_data(data_shape)
     if not config.data.domain_b:
       raise ValueError('config.game.name=cyclegan needs two domains: set config.data.domain_b '
                        f'({", ".join(unpaired.DOMAINS_B)}).')
@@ -129,11 +130,6 @@ class CycleGAN(base.Game):
       return {}
     return {'pool_a': jnp.zeros((size, *self.data_shape)), 'count_a': jnp.zeros((), jnp.int32),
             'pool_b': jnp.zeros((size, *self.b_shape)), 'count_b': jnp.zeros((), jnp.int32)}
-
-  def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
-    """Nothing to draw: the generators are deterministic."""
-    del side, key
-    return batch
 
   def _apply(self, name: str, params, batch_stats, x: jax.Array):
     return base.apply(self.modules[name], params, batch_stats, {'x': x}, train=True)
@@ -184,41 +180,22 @@ class CycleGAN(base.Game):
       g_loss = g_loss + settings.identity_weight * settings.cycle_weight * identity
       metrics['g_identity'] = identity
     metrics['g_loss'] = g_loss
-    return g_loss, ({'g_ab': stats_ab, 'g_ba': stats_ba}, metrics)
+    # The fakes go to the history pools after the update (`update_extra`).
+    outputs = {'fake_a': jax.lax.stop_gradient(fake_a), 'fake_b': jax.lax.stop_gradient(fake_b)}
+    return g_loss, ({'g_ab': stats_ab, 'g_ba': stats_ba}, metrics, outputs)
 
-  def update_extra(self, state, batch: dict, key: jax.Array):
-    """Offers the updated generators' fakes of the last batch to the pools."""
+  def update_extra(self, state, batch: dict, outputs: dict, key: jax.Array):
+    """Offers the fakes of the generators' update (its loss's outputs) to the pools."""
+    del batch
     if not self.settings.pool_size:
       return state.extra
-    fake_b = self._apply('g_ab', state.params['g_ab'], state.batch_stats['g_ab'], batch['a'])[0]
-    fake_a = self._apply('g_ba', state.params['g_ba'], state.batch_stats['g_ba'], batch['b'])[0]
     key_a, key_b = jax.random.split(key)
     extra = dict(state.extra)
-    extra['pool_a'], extra['count_a'] = pool_insert(extra['pool_a'], extra['count_a'], fake_a,
-                                                    key_a)
-    extra['pool_b'], extra['count_b'] = pool_insert(extra['pool_b'], extra['count_b'], fake_b,
-                                                    key_b)
+    extra['pool_a'], extra['count_a'] = pool_insert(extra['pool_a'], extra['count_a'],
+                                                    outputs['fake_a'], key_a)
+    extra['pool_b'], extra['count_b'] = pool_insert(extra['pool_b'], extra['count_b'],
+                                                    outputs['fake_b'], key_b)
     return extra
-
-  @property
-  def noise_dim(self) -> int:
-    """CycleGAN draws no noise; samplers that ask get a size of 1 (unused)."""
-    return 1
-
-  def sample(self, state, z: jax.Array, labels: jax.Array | None = None,
-             use_ema: bool = True) -> jax.Array:
-    del state, z, labels, use_ema
-    raise ValueError('config.game.name=cyclegan translates images and does not sample from '
-                     "noise: use translate(images, direction='ab' or 'ba').")
-
-  def translate(self, state, images: jax.Array, direction: str = 'ab',
-                use_ema: bool = True) -> jax.Array:
-    if direction not in self.translations:
-      raise ValueError(f"CycleGAN translates 'ab' (A -> B) or 'ba'; got direction={direction!r}.")
-    name = f'g_{direction}'
-    params = state.ema[name] if use_ema else state.params[name]
-    return base.apply(self.modules[name], params, state.batch_stats[name], {'x': images},
-                      train=False)[0]
 
   def preview_columns(self, state, src: jax.Array, target: jax.Array) -> list:
     """x | G(x) | F(G(x)) for the scored direction's sources and for its targets."""

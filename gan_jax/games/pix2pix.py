@@ -26,17 +26,13 @@ from gan_jax.data import paired
 from gan_jax.games import base
 
 
-class Pix2Pix(base.Game):
+class Pix2Pix(base.TranslationGame):
   """U-Net G(src) -> dst and conditional PatchGAN D(src, dst), with an L1 term."""
   name = 'pix2pix'
-  supports = frozenset()
   reads_pairs = True
-  translations = ('ab',)
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
-    if len(data_shape) != 3:
-      raise ValueError(f'config.game.name=pix2pix translates images, but the data has shape '
-                       f'{tuple(data_shape)}.')
+    self.check_image_data(data_shape)
     if not config.data.pairs:
       raise ValueError('config.game.name=pix2pix needs paired data: set config.data.pairs '
                        f'({", ".join(paired.PAIRS)}).')
@@ -57,11 +53,6 @@ class Pix2Pix(base.Game):
     src = base.zeros_like_inputs(self.src_shape)
     return {'g': {'src': src}, 'd': {'src': src, 'x': base.zeros_like_inputs(self.data_shape)}}
 
-  def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
-    """Nothing: the generator's noise is its dropout, drawn inside the loss."""
-    del side, key
-    return batch
-
   def generate(self, g_params, g_batch_stats, src: jax.Array, key: jax.Array):
     """(G(src) in train mode with dropout from `key`, new generator batch stats)."""
     return base.apply(self.modules['g'], g_params, g_batch_stats, {'src': src}, train=True,
@@ -79,8 +70,7 @@ class Pix2Pix(base.Game):
     if side == 'd':
       if self.settings.adversarial_weight == 0:
         # L1 only: D plays no part, so it is not trained (nor run).
-        zero = jnp.zeros(())
-        return zero, ({}, {'d_loss': zero})
+        return base.idle_side_loss('d')
       # G runs in train mode as in its own update; its statistics move only there.
       fake, _ = self.generate(state.params['g'], state.batch_stats['g'], batch['src'], key)
       fake = jax.lax.stop_gradient(fake)
@@ -103,22 +93,3 @@ class Pix2Pix(base.Game):
       metrics['g_adv'] = adversarial
     metrics['g_loss'] = g_loss
     return g_loss, ({'g': g_stats}, metrics)
-
-  @property
-  def noise_dim(self) -> int:
-    """pix2pix draws no noise; samplers that ask get a size of 1 (unused)."""
-    return 1
-
-  def sample(self, state, z: jax.Array, labels: jax.Array | None = None,
-             use_ema: bool = True) -> jax.Array:
-    del state, z, labels, use_ema
-    raise ValueError('config.game.name=pix2pix translates images and does not sample from '
-                     'noise: use translate(images).')
-
-  def translate(self, state, images: jax.Array, direction: str = 'ab',
-                use_ema: bool = True) -> jax.Array:
-    if direction != 'ab':
-      raise ValueError(f"pix2pix translates in one direction, 'ab'; got direction={direction!r}.")
-    params = state.ema['g'] if use_ema else state.params['g']
-    return base.apply(self.modules['g'], params, state.batch_stats['g'], {'src': images},
-                      train=False)[0]

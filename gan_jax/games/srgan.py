@@ -45,17 +45,14 @@ def adversarial_weight_at(step: jax.Array, weight: float, warmup_steps: int) -> 
   return weight * ramp
 
 
-class SRGAN(base.Game):
+class SRGAN(base.TranslationGame):
   """SRResNet G(LR) -> 4x HR and SRGAN's D(HR), with a pixel or VGG content loss."""
   name = 'srgan'
-  supports = frozenset()
   reads_pairs = True
-  translations = ('ab',)
+  usage = 'translate(lr_images)'
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
-    if len(data_shape) != 3:
-      raise ValueError(f'config.game.name=srgan super-resolves images, but the data has shape '
-                       f'{tuple(data_shape)}.')
+    self.check_image_data(data_shape)
     if config.data.pairs != 'bicubic_x4':
       raise ValueError(f'config.game.name=srgan learns from LR/HR pairs: set '
                        f"config.data.pairs='bicubic_x4' (got {config.data.pairs!r}).")
@@ -97,11 +94,6 @@ class SRGAN(base.Game):
     return {'g': {'src': base.zeros_like_inputs(self.src_shape)},
             'd': {'x': base.zeros_like_inputs(self.data_shape)}}
 
-  def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
-    """Nothing: SRResNet is deterministic."""
-    del side, key
-    return batch
-
   def warm_start_players(self) -> tuple[str, tuple[str, ...]]:
     """(stage 1's workdir, ('g',)) when `game.srgan.init_from` is set."""
     return str(self.settings.init_from), ('g',)
@@ -137,8 +129,7 @@ class SRGAN(base.Game):
     loss_name = self.config.loss.name
     if side == 'd':
       if not self.trains_discriminator:
-        zero = jnp.zeros(())
-        return zero, ({}, {'d_loss': zero})
+        return base.idle_side_loss('d')
       # G in train mode, as in its own update; its statistics move only there.
       fake, _ = self.generate(state.params['g'], state.batch_stats['g'], batch['src'])
       fake = jax.lax.stop_gradient(fake)
@@ -164,24 +155,9 @@ class SRGAN(base.Game):
     metrics['g_loss'] = g_loss
     return g_loss, ({'g': g_stats}, metrics)
 
-  @property
-  def noise_dim(self) -> int:
-    """SRGAN draws no noise; samplers that ask get a size of 1 (unused)."""
-    return 1
-
-  def sample(self, state, z: jax.Array, labels: jax.Array | None = None,
-             use_ema: bool = True) -> jax.Array:
-    del state, z, labels, use_ema
-    raise ValueError('config.game.name=srgan super-resolves images and does not sample from '
-                     'noise: use translate(lr_images).')
-
   def translate(self, state, images: jax.Array, direction: str = 'ab',
                 use_ema: bool = True) -> jax.Array:
     """LR `images` (B, h, w, C) in [-1, 1] -> (B, 4h, 4w, C) in [-1, 1], in eval mode
     (fully convolutional)."""
-    if direction != 'ab':
-      raise ValueError(f"srgan super-resolves in one direction, 'ab'; got direction={direction!r}.")
-    params = state.ema['g'] if use_ema else state.params['g']
     # Clipped: with model.sr_upsampled_skip the output is not bounded by a tanh.
-    return jnp.clip(base.apply(self.modules['g'], params, state.batch_stats['g'],
-                               {'src': images}, train=False)[0], -1.0, 1.0)
+    return jnp.clip(super().translate(state, images, direction, use_ema), -1.0, 1.0)
