@@ -32,7 +32,8 @@ dense layer (`dense` units, LeakyReLU) and one logit. Two changes, both for smal
 and CPUs: the last map is averaged over space before the dense head (the paper flattens
 its 6x6 map of 96x96 crops), so any crop size works; and the halving convolutions are
 `resampling.DownConv` (4x4 kernels, stride 2, 'SAME'), whose gradients XLA's CPU backend
-computes far faster than those of a strided 3x3 `nn.Conv` (the paper: 3x3).
+computes far faster than those of a strided 3x3 `nn.Conv` (the paper: 3x3;
+docs/performance.md#dcgan-resampling-layers).
 """
 
 import math
