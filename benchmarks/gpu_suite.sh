@@ -11,7 +11,8 @@
 # OUT_DIR/step_speed.jsonl and one from `compare_torch.py` (gan_jax against torch, medians
 # of alternating windows) to OUT_DIR/compare_torch.jsonl, with their Markdown rows in
 # OUT_DIR/compare_torch.md. Data are synthetic batches of CIFAR-10's shape, so no dataset
-# is needed. About 5 minutes on one H100, compilation included; each command's log is in
+# is needed. About 5 minutes on one H100, compilation included (an estimate: the suite has
+# not been run on a GPU yet); each command's log is in
 # OUT_DIR/logs. A failing command is logged and the suite goes on to the next.
 set -u
 out=${1:-runs/gpu_suite}

@@ -1,4 +1,4 @@
-"""The README's mode-coverage table: study rows on ring and grid, beside the published ones.
+"""The mode-coverage table of docs/results.md: ring and grid study rows beside the published ones.
 
   python benchmarks/mode_coverage_table.py --out=runs/mode_table \\
       [--rows=ring,gan;grid,gan;...] [--seeds=5] [--budget_seconds=0]

@@ -11,12 +11,8 @@ Every 2,500 generator steps it prints the critic loss and the VEEGAN scores of 2
 samples (nearest mode; high quality within 3 std = 0.03; modes with at least one
 high-quality sample), computed with numpy.
 
-Measured on the 2-core CPU (2026-11-28, seed 0, 10k steps; about 5 minutes each):
-- `--penalty=10`: the critic loss swung between -2.0 and 0.7 and the samples stayed a
-  blob (0, 4, 0 and 2 modes at 2.5k, 5k, 7.5k and 10k steps; at most 0.4% high quality);
-- `--penalty=0.1`, the value of the authors' own 2-D code (`gan_toy.py`, LAMBDA = .1):
-  5, 7, 8 and 8 modes, with 0.3, 0.7, 2.6 and 9.7% high quality, the critic loss
-  shrinking steadily (-0.9 to -0.18).
+What it printed for `--penalty=10` and for `--penalty=0.1` (the value of the authors'
+own 2-D code, `gan_toy.py`) is in docs/results.md#wgan-gp-on-the-ring-without-gan_jax.
 """
 
 import numpy as np

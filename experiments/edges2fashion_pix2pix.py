@@ -10,7 +10,8 @@ the originals' labels (beside its accuracy on the originals: pix2pix's FCN-score
 The networks are the paper's at a quarter of its width: a U-Net with 32 base channels
 (28x28 inputs are reflect-padded to 32x32 and halved 5 times, down to 1x1) and a
 PatchGAN with 2 strided layers (34x34 receptive field; each of its 5x5 logits sees most
-of the image). Batch 32, 2,000 steps (64,000 pairs, about one epoch): about 7 minutes on 2 CPU cores.
+of the image). Batch 32, 2,000 steps (64,000 pairs, about one epoch); measured run times
+on 2 CPU cores are in docs/translation.md.
 
 Data: TFDS `fashion_mnist` (prepare it once: `tfds build fashion_mnist
 --file_format=array_record`), or the IDX files (here `../shared/data/fashion-mnist`):

@@ -25,7 +25,7 @@ def get_config():
   config.data.split = 'train'
   config.model.name = 'dcgan'
   config.model.latent_dim = 100
-  # Half the DCGAN paper's width, so that a run fits on two CPU cores (30-60 minutes).
+  # Half the DCGAN paper's width, so that a run fits on two CPU cores (times: docs/games.md).
   config.model.g_features = 32
   config.model.d_features = 32
   config.batch_size = 64

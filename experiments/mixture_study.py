@@ -1,4 +1,4 @@
-"""The 2-D mode-collapse study: one config per row of the README's mode-coverage table.
+"""The 2-D mode-collapse study: one config per row of the mode-coverage table (docs/results.md).
 
 Pick the row with the config-file argument `<dataset>,<method>`:
 
@@ -15,7 +15,7 @@ dims, G and D with two ReLU hidden layers of 128, Adam (beta1 0.5), batch 512.
   wgan_gp   Wasserstein loss, 5 critic updates, Adam (0.5, 0.9) as in Gulrajani et al.,
             gradient penalty 0.1: the authors' own 2-D code (gan_toy.py) uses 0.1
             ("smaller lambda seems to help for toy tasks"); with the paper's 10 the
-            generator stays a blob on the ring (README).
+            generator stays a blob on the ring (docs/results.md).
 PacGAN setting (Lin et al. 2018): z of 2 dims, G 4x400 with BatchNorm and ReLU, D 3
 maxout layers of 200 units with 5 pieces, Adam lr 1e-4, beta1 0.8, 100 packs per batch.
   pacgan1   the GAN in PacGAN's architecture (no packing).

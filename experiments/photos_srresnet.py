@@ -29,7 +29,8 @@ def get_config():
   config.data.random_rot90 = True
   config.model.name = 'srresnet'
   # G adds the bicubic upsampling of its input (residual learning, not in the paper):
-  # without it, 5,000 steps here fell 9 dB short of bicubic on the held-out photos.
+  # without it a short run here falls far short of bicubic on the held-out photos
+  # (docs/super_resolution.md#results).
   config.model.sr_upsampled_skip = True
   config.model.sr_blocks = 8
   config.model.g_features = 32

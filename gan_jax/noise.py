@@ -1,13 +1,12 @@
 """The generator's latent noise inside the step: `jax.random.normal`'s values, faster on CPU.
 
 JAX's threefry generator lowers to a rolled loop on the CPU backend (to keep compile
-times short), and there drawing the noise was a large part of a small model's step:
-profiled with `jax.profiler` on this project's 2-core CPU, the two noise batches of the
-VEEGAN 2-D setting (z of 256 dims, batch 512) took about 2.5 of its 4.4 ms.
-`latent_normal` computes the same Threefry-2x32 (20 rounds; Salmon et al. 2011) with
-the rounds unrolled, which XLA fuses into one elementwise loop (about 3x faster for
-those bits), then turns the bits into normals exactly as `jax.random.normal` does. Under
-JAX's default `jax_threefry_partitionable=True` the result is bit for bit
+times short), and there drawing the noise was a large part of a small model's step (the
+profile of the VEEGAN 2-D setting, and what this module gained, are in
+docs/performance.md#latent-noise). `latent_normal` computes the same Threefry-2x32 (20
+rounds; Salmon et al. 2011) with the rounds unrolled, which XLA fuses into one
+elementwise loop, then turns the bits into normals exactly as `jax.random.normal` does.
+Under JAX's default `jax_threefry_partitionable=True` the result is bit for bit
 `jax.random.normal(key, shape)` (tested); other keys and settings go to
 `jax.random.normal` itself, so no run changes; only its speed does.
 """

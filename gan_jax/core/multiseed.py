@@ -4,8 +4,9 @@ A 2-D mode-collapse study trains the same tiny networks for five seeds or more.
 Stacking the seeds' states along a leading axis and `jax.vmap`-ing the step runs every
 seed in the kernels of one; with the data drawn on device (`config.data.draw_on_device`)
 and `config.steps_per_call` steps per call, a whole study is one dispatch per K steps
-for all seeds together, with one compilation. (On an H100, 5 ring-GAN seeds took about
-as long as 5 separate runs: the kernels grow with the seed count.)
+for all seeds together, with one compilation. It is not by itself faster than
+separate runs: the kernels grow with the seed count
+(docs/performance.md#seeds-vmapped-together).
 
 Seed s starts from exactly the state `create_state` gives with `config.seed = s`, and
 its randomness is its own key's, so each vmapped seed follows the trajectory of a

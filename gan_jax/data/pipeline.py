@@ -10,9 +10,9 @@ whole state a checkpoint needs, and `mp_prefetch` can move the work into worker
 processes (`data.num_workers`) without changing a single batch.
 
 Why the sampling is not grain's `shuffle`/`batch`: grain shuffles one index at a time
-(about 17 us each) and batches element by element, 3-4 ms for one 64-image batch of
-8x8 digits, longer than the whole training step on a CPU. A NumPy permutation per epoch
-and one vectorised read per batch bring that to a few tens of microseconds.
+and batches element by element, which for small images took longer than the whole
+training step on a CPU; a NumPy permutation per epoch and one vectorised read per batch
+cost a small fraction of it (docs/performance.md#input-pipeline-sampling).
 """
 
 import sys
@@ -177,8 +177,8 @@ class Pipeline:
   def __init__(self, reader: BatchReader, element_shape: tuple, num_workers: int):
     self.reader = reader
     self.element_shape = element_shape
-    # No threads and no read-ahead: a batch is computed when asked for. In one process
-    # that costs tens of microseconds; with workers, each keeps one batch ready, where
+    # No threads and no read-ahead: a batch is computed when asked for, which in one
+    # process costs little next to a step; with workers, each keeps one batch ready, where
     # grain's default read-ahead (500 elements) would hold 500 batches per worker.
     dataset = grain.MapDataset.source(reader).to_iter_dataset(
         grain.ReadOptions(num_threads=0, prefetch_buffer_size=0))

@@ -155,7 +155,8 @@ def counter_uniforms(seed: int, indices: np.ndarray, count: int) -> np.ndarray:
 
   Output j of index i is output 4*i + j of a SplitMix64 stream keyed by the seed: a
   counter-based generator, so any element can be drawn alone, in any order, in one
-  vectorised pass (a NumPy Generator per element would cost ~50x more).
+  vectorised pass (a NumPy Generator per element would cost far more;
+  docs/performance.md#input-pipeline-sampling).
   """
   if count > 4:
     raise ValueError('counter_uniforms draws at most 4 numbers per index.')

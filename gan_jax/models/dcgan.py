@@ -12,7 +12,8 @@ after the convolutions, Dense -> BatchNorm + LeakyReLU before the logit), which 
 them InfoGAN's MNIST networks (Chen et al. 2016, appendix: FC 1024 in both). Every weight starts from N(0, 0.02) and every BatchNorm
 scale from N(1, 0.02), as in the paper and its reference code.
 The stride-2 layers are `resampling.DownConv` / `UpConv`: nn.Conv / nn.ConvTranspose's
-function and parameters, computed as matmuls, which XLA's CPU backend runs far faster.
+function and parameters, computed as matmuls, which XLA's CPU backend runs far faster
+(docs/performance.md#dcgan-resampling-layers).
 With `model.compute_dtype='bfloat16'` every layer computes in bfloat16 from float32
 parameters (BatchNorm statistics stay float32) and both players return float32.
 

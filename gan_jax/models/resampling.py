@@ -5,14 +5,12 @@ with a (4, 4) kernel, strides (2, 2) and 'SAME' padding, from the same 'kernel'
 (4, 4, C_in, C_out) and 'bias' parameters, drawn by the same initialisers. They exist
 because XLA's CPU backend falls off a cliff on convolutions with input (lhs) dilation,
 which is how a transposed convolution and the input gradient of a strided one are
-lowered: on two cores a (64, 2, 2, 128) -> (64, 4, 4, 64) ConvTranspose took 7-14 ms
-forward and a (128, 8, 8, 128) -> (128, 16, 16, 64) one about 1 s to differentiate
-(0.4 ms and 75 ms here), and with nn.Conv inside the compiled step the MNIST DCGAN
-trained 30 times slower. Here every FLOP is in one matmul whose gradients are matmuls
-too; the rest is slicing and padding, whose transposes are slicing, padding and
-concatenation. Stride-1 convolutions over space-to-depth inputs were tried too: their
-gradients were slower than the matmuls'. On GPUs and TPUs a matmul is as good a use
-of the hardware as the convolution it replaces.
+lowered: with nn.Conv / nn.ConvTranspose inside the compiled step the DCGANs train many
+times slower on a CPU (measured in docs/performance.md#dcgan-resampling-layers). Here every FLOP is in one matmul whose
+gradients are matmuls too; the rest is slicing and padding, whose transposes are
+slicing, padding and concatenation. Stride-1 convolutions over space-to-depth inputs
+were tried too: their gradients were slower than the matmuls'. On GPUs and TPUs a
+matmul is as good a use of the hardware as the convolution it replaces.
 """
 
 import flax.linen as nn

@@ -27,9 +27,8 @@ Every convolution is stride 1 and computed as one matrix product over im2col pat
 (`conv_same`, passed to nn.Conv, so parameters, initialisers, dtypes and spectral norm
 are nn.Conv's), and resampling is a reshape (2x2 averages) or a broadcast (nearest
 neighbours). XLA's CPU backend lowers the gradients of convolutions inside a loop body
--- the step's `lax.scan` over the n_critic updates -- to a naive loop: a (16, 16, 16,
-128) 3x3 convolution's forward and backward pass ran at 0.8 GFLOP/s there, against 43
-GFLOP/s as matmuls (and ~40 for XLA's convolution outside a loop), on two cores. The
+-- the step's `lax.scan` over the n_critic updates -- to a naive loop, many times slower
+than the same FLOPs as matmuls (docs/performance.md#resnet-convolutions-and-pooling). The
 matmuls' gradients are matmuls, slicing and padding at any order of differentiation.
 
 `dtype` is the computation dtype of every layer (bfloat16 for mixed precision);
@@ -95,7 +94,8 @@ def avg_pool_2x2(x: jax.Array) -> jax.Array:
   """Mean over non-overlapping 2x2 blocks of x (B, H, W, C) with even H and W."""
   batch, height, width, channels = x.shape
   # A reshape and a mean rather than nn.avg_pool's reduce_window: the gradient is a
-  # broadcast, and forward plus backward ran about 1.5x faster on a 2-core CPU.
+  # broadcast, which is faster on a CPU
+  # (docs/performance.md#resnet-convolutions-and-pooling).
   return x.reshape(batch, height // 2, 2, width // 2, 2, channels).mean(axis=(2, 4))
 
 

@@ -22,7 +22,8 @@ library's [-1, 1] (the paper scaled HR images to [-1, 1] too).
 adds the bicubic upsampling of the input (`jax.image.resize`) to a zero-initialised last
 layer, so the net starts as bicubic upsampling and learns only the residual; its output
 is then not bounded by a tanh (`translate` clips it to [-1, 1]). Short CPU runs need it:
-without it 5,000 steps on the photos did not reach bicubic's quality on held-out photos.
+without it a short run on the photos stays far below bicubic upsampling on held-out
+photos (docs/super_resolution.md#results).
 
 The discriminator is the paper's VGG-style stack: a 3x3 conv (F) and LeakyReLU 0.2, then
 pairs of (strided halving conv, 3x3 stride-1 conv), each with BN and LeakyReLU, the
@@ -31,7 +32,8 @@ dense layer (`dense` units, LeakyReLU) and one logit. Two changes, both for smal
 and CPUs: the last map is averaged over space before the dense head (the paper flattens
 its 6x6 map of 96x96 crops), so any crop size works; and the halving convolutions are
 `resampling.DownConv` (4x4 kernels, stride 2, 'SAME'), whose gradients XLA's CPU backend
-computes far faster than those of a strided 3x3 `nn.Conv` (the paper: 3x3).
+computes far faster than those of a strided 3x3 `nn.Conv` (the paper: 3x3;
+docs/performance.md#dcgan-resampling-layers).
 """
 
 import math

@@ -22,7 +22,7 @@ Norms are 'batch' (the paper's; with batch 1 it equals instance norm in training
 'instance' (CycleGAN's; no learned scale or bias, as PyTorch's default) or 'none'.
 Every weight starts from N(0, 0.02), as in the paper's code. The stride-2 layers are
 `resampling.DownConv` / `UpConv` (nn.Conv / nn.ConvTranspose computed as matmuls, which
-XLA's CPU backend runs far faster).
+XLA's CPU backend runs far faster; docs/performance.md#dcgan-resampling-layers).
 """
 
 import math

@@ -15,9 +15,8 @@ The shipped weights were made with exactly these commands (2 CPU cores, JAX 0.10
 fashion28 trains on Fashion-MNIST's train split (60,000 images, --split=train) and is
 tested on the whole t10k split (--test_split=test), never seen in training: both are
 its defaults, as are 12 epochs with random left-right flips (--flip). The shipped
-weights reach 92.28% on t10k; they took 1,256 s on 2 cores shared with other jobs
-(docs/classifiers.md). To hold examples of --split out instead, pass --test_split=
-(empty) and --num_test=N.
+weights' test accuracies and training times are in docs/classifiers.md. To hold
+examples of --split out instead, pass --test_split= (empty) and --num_test=N.
 
 With MNIST's full train split prepared for TFDS (or its four IDX files in a folder,
 with --source=idx --path=FOLDER), a classifier trained on all of it and tested on the
@@ -42,9 +41,9 @@ seed, dropout keys folded from the step number. The same command with the same d
 JAX/XLA versions and CPU core count reproduces the weights bit for bit (the command
 prints a digest of the params and whether it equals the shipped weights'). XLA's CPU
 reductions split their work by core count, so elsewhere the weights differ in the last
-bits: digits8 trained on 1 core instead of 2 has another digest and the same 98.67%
-test accuracy. The cache key of an extractor digests its params, so statistics cached
-with one set of weights are never reused with another.
+bits (digits8 trained on 1 core instead of 2 has another digest and the same test
+accuracy; docs/classifiers.md). The cache key of an extractor digests its params, so
+statistics cached with one set of weights are never reused with another.
 """
 
 import argparse
