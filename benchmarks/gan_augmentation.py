@@ -1,4 +1,4 @@
-"""GAN samples as training data: a classifier trained on N real images, with or without samples.
+r"""GAN samples as training data: a classifier trained on N real images, with or without samples.
 
   python benchmarks/gan_augmentation.py --workdir=runs/fashion_cgan \
       --data_path=../shared/data/fashion-mnist --sizes=100,1000 --seeds=3 \

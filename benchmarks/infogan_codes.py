@@ -1,4 +1,4 @@
-"""InfoGAN's categorical code as an unsupervised classifier, per seed, with its confusions.
+r"""InfoGAN's categorical code as an unsupervised classifier, per seed, with its confusions.
 
 Trains (or resumes) one run per seed of an InfoGAN experiment, then reads Q's
 categorical code on the labelled reference set (all of it, `eval.reference_split` or the

@@ -1,4 +1,4 @@
-"""The pix2pix paper's loss ablation (its Table 1 and Figure 4) on edges -> Fashion-MNIST.
+r"""The pix2pix paper's loss ablation (its Table 1 and Figure 4) on edges -> Fashion-MNIST.
 
 Trains (or resumes) one run per variant and seed of `experiments/edges2fashion_pix2pix.py`:
 

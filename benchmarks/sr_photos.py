@@ -1,4 +1,4 @@
-"""4x super-resolution of the whole held-out photographs: bicubic vs SRResNet vs SRGAN.
+r"""4x super-resolution of the whole held-out photographs: bicubic vs SRResNet vs SRGAN.
 
 Loads the runs named by --srresnet and --srgan (either may be left out), and for each of
 scikit-learn's china.jpg and flower.jpg (never trained on by the photo experiments):

@@ -1,7 +1,7 @@
-"""Semi-supervised GAN against the same network trained on the labels alone (and on all labels).
+r"""Semi-supervised GAN against the same network trained on the labels alone (and on all labels).
 
   python benchmarks/ssgan_baseline.py --data_path=../shared/data/fashion-mnist \
-      --num_labeled=100 --seeds=0,1,2 --steps=5000 --out=docs/ssgan_baseline.jsonl
+      --num_labeled=100 --seeds=0,1,2 --steps=5000 --out=results.jsonl
 
 For each seed, with the labelled examples that seed picks (`data.num_labeled`, balanced;
 `gan_jax.data.labeled`):
