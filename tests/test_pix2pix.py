@@ -43,13 +43,32 @@ def test_unet_maps_any_size_to_the_same_size(shape, depth):
 
 
 def test_unet_skips_reach_the_output():
-  # Every encoder level feeds the decoder: a pixel's change moves the output nearby even
-  # through the shortest path (the outermost skip).
-  generator = translation.UNetGenerator(out_channels=1, depth=3, features=4, norm='none')
+  # Cutting the encoder at level k (zeroing down_k's weights) leaves only the skips of
+  # levels < k to carry the source: the output must still depend on it, and with only
+  # the outermost skip (k = 1) it must depend on nearby source pixels alone. A plain
+  # encoder-decoder, or a U-Net that dropped a skip, fails one of these.
+  generator = translation.UNetGenerator(out_channels=1, depth=3, features=4, norm='none',
+                                        dropout=0.0)
   src = jax.random.uniform(jax.random.PRNGKey(3), (1, 8, 8, 1), minval=-1, maxval=1)
   variables = generator.init(jax.random.PRNGKey(0), src, train=False)
-  grads = jax.grad(lambda s: generator.apply(variables, s, train=False)[0, 3, 3, 0])(src)
-  assert float(jnp.abs(grads[0, 3, 3, 0])) > 0
+
+  def cut(level):
+    params = dict(variables['params'])
+    params[f'down_{level}'] = jax.tree.map(jnp.zeros_like, params[f'down_{level}'])
+    return {**variables, 'params': params}
+
+  def grads_of_pixel(variables, row, col):
+    return jax.grad(lambda s: generator.apply(variables, s, train=False)[0, row, col, 0])(src)
+
+  for level in (1, 2):
+    grads = grads_of_pixel(cut(level), 3, 3)
+    assert float(jnp.abs(grads[0, 3, 3, 0])) > 0, level
+  # Only skip 0 left: one stride-2 4x4 conv down and one 4x4 transposed conv up see at
+  # most a few pixels around the output pixel, never the far corner.
+  grads = np.asarray(grads_of_pixel(cut(1), 0, 0))[0, :, :, 0]
+  assert np.abs(grads[:3, :3]).max() > 0 and np.abs(grads[4:, 4:]).max() == 0
+  # The intact network sees the far corner through the bottleneck.
+  assert np.abs(np.asarray(grads_of_pixel(variables, 0, 0))[0, 4:, 4:]).max() > 0
 
 
 def test_too_small_images_are_a_clear_error():

@@ -88,11 +88,6 @@ def bicubic_downscale(images: np.ndarray, factor: int = SR_SCALE) -> np.ndarray:
   return out[..., None] if gray and out.ndim == 3 else out
 
 
-def source_channels(data_config, target_channels: int) -> int:
-  """Channels of the source images that `data.pairs` makes for targets of `target_channels`."""
-  return source_channels_for(data_config.pairs, target_channels)
-
-
 def check_pairs(data_config) -> None:
   """Raises a ValueError naming `config.data.pairs` when it is unknown."""
   if data_config.pairs not in ('', *PAIRS):
@@ -120,7 +115,7 @@ class PairedSource(DataSource):
     self.element_shape = (height, width, channels)
     # The pipeline makes derived sources itself, after augmenting the targets.
     self.derives_source = pairs in DERIVED_AFTER_AUGMENTATION
-    self.src_shape = (height, width, source_channels_for(pairs, channels))
+    self.src_shape = (height, width, source_channels(pairs, channels))
     if pairs == 'bicubic_x4':
       self.src_shape = (None if height is None else height // SR_SCALE,
                         None if width is None else width // SR_SCALE, channels)
@@ -170,8 +165,9 @@ class PairedSource(DataSource):
     return {'src': src, 'x': dst, 'y': batch['y']}
 
 
-def source_channels_for(pairs: str, target_channels: int) -> int:
-  """Channels of the source images that the operator `pairs` makes."""
+def source_channels(pairs: str, target_channels: int) -> int:
+  """Channels of the source images that the operator `pairs` (`data.pairs`) makes for
+  targets of `target_channels`."""
   return 1 if pairs in ('edges', 'grayscale') else int(target_channels)
 
 

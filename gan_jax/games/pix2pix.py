@@ -40,7 +40,7 @@ class Pix2Pix(base.TranslationGame):
       raise ValueError(f'config.data.pairs={config.data.pairs!r} makes smaller sources, which '
                        "pix2pix's U-Net cannot map to same-size targets; use "
                        'config.game.name=srgan.')
-    self.src_shape = (*data_shape[:2], paired.source_channels(config.data, data_shape[-1]))
+    self.src_shape = (*data_shape[:2], paired.source_channels(config.data.pairs, data_shape[-1]))
     self.settings = config.game.pix2pix
     super().__init__(config, data_shape, num_classes)
 
