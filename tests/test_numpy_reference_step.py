@@ -15,7 +15,6 @@ so the reference neither replays the key derivation nor depends on it.
 """
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
