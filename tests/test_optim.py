@@ -62,9 +62,9 @@ SCHEDULES = {
     # CycleGAN's: held for half the updates (5 of 10), then down to 0 over the other 5.
     'linear_half_constant': ({'schedule': 'linear', 'constant_fraction': 0.5}, 10,
                              lambda k: _linear(k, 5, 5)),
-    # round(0.3 * 7) = 2 held, then 5 decaying.
-    'linear_rounded_fraction': ({'schedule': 'linear', 'constant_fraction': 0.3}, 7,
-                                lambda k: _linear(k, 2, 5)),
+    # round(0.37 * 10) = 4 held (not 3: rounded, not truncated), then 6 decaying.
+    'linear_rounded_fraction': ({'schedule': 'linear', 'constant_fraction': 0.37}, 10,
+                                lambda k: _linear(k, 4, 6)),
     'cosine': ({'schedule': 'cosine'}, 10, lambda k: _cosine(k, 10)),
     'constant_warmup': ({'schedule': 'constant', 'warmup_steps': 4}, 10,
                         lambda k: LR * k / 4 if k < 4 else LR),
