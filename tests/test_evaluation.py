@@ -11,6 +11,7 @@ import pytest
 
 import gan_jax
 from gan_jax import evaluation
+from gan_jax import run as run_lib
 from gan_jax import train
 from gan_jax.evaluate import evaluate_run
 from gan_jax.metrics import evaluator as evaluator_lib
@@ -105,7 +106,10 @@ def test_evaluate_writes_json(tmp_path):
 
 
 def test_evaluate_cli_on_a_ring_run(tmp_path):
-  config = tiny_config(**{'data.name': 'ring', 'model.name': 'mlp',
+  # Modes 0.2 wide: some of the barely trained generator's points are within 3 std (0.6)
+  # of one of the 8 means (radius 1), some are not, so coverage, quality and KL are all
+  # non-trivial numbers rather than 0, 0 and NaN.
+  config = tiny_config(**{'data.name': 'ring', 'model.name': 'mlp', 'data.std': 0.2,
                           'eval.metrics': ('mode_coverage',)})
   train.train_and_evaluate(config, str(tmp_path))
   result = subprocess.run(
@@ -113,5 +117,28 @@ def test_evaluate_cli_on_a_ring_run(tmp_path):
       cwd=ROOT, env=dict(os.environ, XLA_FLAGS=''), capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-2000:]
   report = json.loads(result.stdout)
+  assert report['step'] == 2 and report['num_samples'] == 100
   assert set(report['metrics']) == {'modes', 'high_quality', 'mode_kl'}
-  assert 0 <= report['metrics']['modes'] <= 8
+  saved = json.loads((tmp_path / 'eval' / 'step_2.json').read_text())
+  assert saved['metrics'] == report['metrics']
+
+  # The VEEGAN protocol in NumPy, on the samples of the run's evaluation noise: each
+  # point goes to its nearest of the 8 means at angles 2 pi k / 8 on the unit circle; it
+  # is of high quality within 3 std of it; a mode is covered by one high-quality point;
+  # the KL is that of the high-quality points' mode histogram from uniform.
+  run = run_lib.load_run(str(tmp_path))
+  samples = np.asarray(evaluation.generate_samples(run.sample_fn, run.state, 100, run.config),
+                       np.float64)
+  assert samples.shape == (100, 2)
+  angles = 2 * np.pi * np.arange(8) / 8
+  means = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+  distances = np.sqrt(((samples[:, None, :] - means[None]) ** 2).sum(-1))
+  nearest, closest = distances.argmin(1), distances.min(1)
+  good = closest <= 3 * 0.2
+  counts = np.bincount(nearest[good], minlength=8)
+  p = counts[counts > 0] / counts.sum()
+  expected_kl = float(np.sum(p * np.log(8 * p)))
+  assert 2 <= np.count_nonzero(counts) and 0 < good.mean() < 1  # The check is not vacuous.
+  assert report['metrics']['modes'] == np.count_nonzero(counts)
+  assert report['metrics']['high_quality'] == pytest.approx(good.mean(), abs=1e-12)
+  assert report['metrics']['mode_kl'] == pytest.approx(expected_kl, rel=1e-9)

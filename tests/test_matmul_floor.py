@@ -1,5 +1,7 @@
 """benchmarks/matmul_floor.py: listing a step's matrix products, and timing them alone."""
 
+import time
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -74,19 +76,68 @@ def test_mlp_train_step_products_match_a_hand_count():
   assert sum(p.flops for p in products) == 2 * (d_update + g_update)
 
 
-def test_products_are_timed_as_one_program():
-  products = matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((8, 8)), jnp.ones((8, 8)))
-  assert 0 < matmul_floor.xla_products_milliseconds(products, seconds=0.05) < 1e3
-  assert matmul_floor.xla_products_milliseconds([], seconds=0.05) == 0.0
+def test_the_timer_measures_wall_time():
+  # A call that sleeps 5 ms takes at least that; the bound above only guards against
+  # counting, say, all windows' calls once (a busy machine oversleeps, never undersleeps).
+  ms = matmul_floor._median_milliseconds(lambda: time.sleep(0.005), seconds=0.1)
+  assert 5.0 <= ms < 25.0
 
 
-def test_torch_times_the_same_products_batched_or_not():
-  pytest.importorskip('torch')
+def test_products_are_timed_as_one_program(monkeypatch):
   products = (matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((8, 4)), jnp.ones((4, 2)))
               + matmul_floor.step_products(lambda a, b: jnp.einsum('bij,bkj->bik', a, b),
                                            jnp.ones((3, 2, 5)), jnp.ones((3, 4, 5))))
-  assert 0 < matmul_floor.torch_products_milliseconds(products, seconds=0.05) < 1e3
+  # The timed program holds every listed product, on operands of the listed shapes and
+  # dtype, with the listed contraction: recorded as the program is traced.
+  traced, dot_general = [], jax.lax.dot_general
+
+  def recording(lhs, rhs, dimension_numbers, *args, **kwargs):
+    traced.append((lhs.shape, rhs.shape, lhs.dtype, rhs.dtype, dimension_numbers))
+    return dot_general(lhs, rhs, dimension_numbers, *args, **kwargs)
+
+  monkeypatch.setattr(jax.lax, 'dot_general', recording)
+  assert matmul_floor.xla_products_milliseconds(products, seconds=0.05) > 0
+  assert traced == [(p.lhs_shape, p.rhs_shape, p.dtype, p.dtype, p.dimension_numbers)
+                    for p in products]
+  assert matmul_floor.xla_products_milliseconds([], seconds=0.05) == 0.0
+
+
+def test_product_time_grows_with_the_work():
+  # 8 products of 256^3 multiply-adds (270 MFLOP, milliseconds on any CPU) against one of
+  # 8^3 (microseconds): the time must tell them apart by far more than timing noise.
+  big = matmul_floor.step_products(lambda a, b: [a @ b for _ in range(8)],
+                                   jnp.ones((256, 256)), jnp.ones((256, 256)))
+  small = matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((8, 8)), jnp.ones((8, 8)))
+  assert len(big) == 8 and len(small) == 1
+  assert (matmul_floor.xla_products_milliseconds(big, seconds=0.05)
+          > 10 * matmul_floor.xla_products_milliseconds(small, seconds=0.05))
+
+
+def test_torch_times_the_same_products_batched_or_not(monkeypatch):
+  torch = pytest.importorskip('torch')
+  products = (matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((8, 4)), jnp.ones((4, 2)))
+              + matmul_floor.step_products(lambda a, b: jnp.einsum('bij,bkj->bik', a, b),
+                                           jnp.ones((3, 2, 5)), jnp.ones((3, 4, 5))))
+  # What torch computes has the shape of what XLA computes, product by product.
+  expected = [jax.eval_shape(lambda a, b, p=p: jax.lax.dot_general(a, b, p.dimension_numbers),
+                             jax.ShapeDtypeStruct(p.lhs_shape, p.dtype),
+                             jax.ShapeDtypeStruct(p.rhs_shape, p.dtype)).shape
+              for p in products]
+  shapes = []
+  for name in ('matmul', 'tensordot'):
+    original = getattr(torch, name)
+
+    def recording(*args, original=original, **kwargs):
+      out = original(*args, **kwargs)
+      shapes.append(tuple(out.shape))
+      return out
+
+    monkeypatch.setattr(torch, name, recording)
+  assert matmul_floor.torch_products_milliseconds(products, seconds=0.05) > 0
+  # Every timed call repeats the products in order; the first call is the warm-up.
+  assert shapes[:len(products)] == [tuple(s) for s in expected]
+  assert len(shapes) % len(products) == 0
   bf16 = matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((4, 4), jnp.bfloat16),
                                     jnp.ones((4, 4), jnp.bfloat16))
   assert bf16[0].dtype == jnp.bfloat16
-  assert 0 < matmul_floor.torch_products_milliseconds(bf16, seconds=0.05) < 1e3
+  assert matmul_floor.torch_products_milliseconds(bf16, seconds=0.05) > 0

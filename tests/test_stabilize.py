@@ -1,6 +1,7 @@
 """Remedies against mode collapse: packing, unrolling, clipping, DiffAugment in the step,
 minibatch std in the step, and K steps per call equal to K single calls."""
 
+import json
 import os
 
 import jax
@@ -125,7 +126,6 @@ def test_diffaugment_and_minibatch_std_change_the_step_on_images():
   mesh = parallel.make_mesh(jax.devices()[:1])
   results = {}
   for name, fields in [('plain', {}),
-                       ('augment', {'stabilize.diffaugment': 'color,translation,cutout'}),
                        ('mbstd', {'model.minibatch_std_group': 4}),
                        ('pack', {'stabilize.pack': 2})]:
     config = tiny_config(**{'model.name': 'mlp', **fields})
@@ -134,8 +134,52 @@ def test_diffaugment_and_minibatch_std_change_the_step_on_images():
         state, parallel.global_batch(batch, mesh))
     assert np.isfinite(float(metrics['d_loss'])) and np.isfinite(float(metrics['g_loss']))
     results[name] = float(metrics['d_loss'])
-  for name in ('augment', 'mbstd', 'pack'):
+  for name in ('mbstd', 'pack'):
     assert results[name] != pytest.approx(results['plain'], abs=1e-6), name
+
+
+def test_diffaugment_views_reals_and_fakes_in_both_updates_with_their_own_keys():
+  """DiffAugment must show D augmented reals and augmented fakes, each drawn afresh.
+
+  A plain and an augmented run start from the same weights (augmentation adds none) and
+  draw the same z, so any difference in what the step reports comes from the views. D's
+  rate is 0, so the generator's update also faces the same D in both runs.
+  """
+  shape = (8, 8, 1)
+  mesh = parallel.make_mesh(jax.devices()[:1])
+
+  augment = {'stabilize.diffaugment': 'color,translation,cutout'}
+  configs = {name: tiny_config(**{'model.name': 'mlp', 'optim.d_lr': 0.0, **fields})
+             for name, fields in (('plain', {}), ('augment', augment))}
+  # One compiled step per config, reused for both batches (the state is an argument).
+  steps = {name: step_lib.make_train_step(c, mesh, shape) for name, c in configs.items()}
+  initial = state_lib.create_state(configs['plain'], shape, mesh)
+
+  def run(name, batch, zero_generator=False):
+    state = jax.tree.map(jnp.copy, initial)  # The step donates its input.
+    if zero_generator:
+      # An MLP generator with all weights 0 makes tanh(0) = 0: all-zero fakes.
+      state = state.replace(params={**state.params, 'g': jax.tree.map(
+          jnp.zeros_like, state.params['g'])})
+    _, metrics = steps[name](state, parallel.global_batch(batch, mesh))
+    return {k: float(v) for k, v in metrics.items()}
+
+  images = {'x': np.random.default_rng(0).uniform(-1, 1, (16, *shape)).astype(np.float32)}
+  plain, augmented = run('plain', images), run('augment', images)
+  # D's update judges augmented reals and augmented fakes (its metrics are computed
+  # before it updates, at the shared initial weights)...
+  assert abs(augmented['d_real_logit'] - plain['d_real_logit']) > 1e-4
+  assert abs(augmented['d_fake_logit'] - plain['d_fake_logit']) > 1e-4
+  # ... and G's update faces D through an augmented view of its fakes.
+  assert abs(augmented['g_loss'] - plain['g_loss']) > 1e-4
+
+  # Reals and fakes that are the same images (zeros) must still be viewed differently:
+  # one key for both would give D identical inputs, hence identical mean logits.
+  zeros = {'x': np.zeros((16, *shape), np.float32)}
+  plain = run('plain', zeros, zero_generator=True)
+  assert plain['d_real_logit'] == plain['d_fake_logit']  # The set-up: identical inputs.
+  augmented = run('augment', zeros, zero_generator=True)
+  assert abs(augmented['d_real_logit'] - augmented['d_fake_logit']) > 1e-4
 
 
 def test_draw_on_device_needs_a_fresh_mixture():
@@ -185,13 +229,20 @@ def test_training_loop_with_steps_per_call_matches_single_steps(tmp_path):
                       'sample_every_steps': 10, 'checkpoint_every_steps': 10})
     config.num_train_steps = 12  # Events at 5 and 10, and the end at 12.
     state = train.train_and_evaluate(config, str(tmp_path / name))
-    logged = [line for line in open(tmp_path / name / 'metrics.jsonl')]
+    with open(tmp_path / name / 'metrics.jsonl', encoding='utf-8') as f:
+      logged = [json.loads(line) for line in f]
     return jax.device_get(state), logged
 
   state_1, logged_1 = run(1, 'single')
   state_4, logged_4 = run(4, 'multi')
-  assert _tree_max_diff(state_1.params['g'], state_4.params['g']) < 1e-5
-  steps = lambda logged: [int(line.split('"step": ')[1].split(',')[0]) for line in logged]
-  assert steps(logged_1) == steps(logged_4) == [5, 10, 12]
-  assert os.path.isdir(tmp_path / 'multi' / 'checkpoints' / '12') or any(
-      '12' in p for p in os.listdir(tmp_path / 'multi' / 'checkpoints'))
+  assert int(state_1.step) == int(state_4.step) == 12
+  assert _tree_max_diff(state_1, state_4) < 1e-5  # Every leaf: weights, Adam, step, key.
+  # K = 4 does not divide 5 or 10: the loop must still log and checkpoint at those steps,
+  # the same values as one step per call.
+  assert [l['step'] for l in logged_1] == [l['step'] for l in logged_4] == [5, 10, 12]
+  for single, multi in zip(logged_1, logged_4):
+    assert set(single) == set(multi)
+    for name in set(single) - {'step', 'steps_per_sec'}:
+      assert multi[name] == pytest.approx(single[name], rel=1e-5, abs=1e-6), name
+  for name in ('single', 'multi'):
+    assert sorted(os.listdir(tmp_path / name / 'checkpoints'), key=int) == ['10', '12'], name

@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import re
 import shutil
 
 import jax
@@ -104,8 +105,21 @@ def test_misspelt_field_is_an_error():
 
 
 def test_missing_data_file_is_an_error(tmp_path):
-  config = tiny_config(**{'data.name': 'npz', 'data.path': str(tmp_path / 'absent.npz')})
-  with pytest.raises(Exception, match='absent.npz'):
+  path = tmp_path / 'absent.npz'
+  config = tiny_config(**{'data.name': 'npz', 'data.path': str(path)})
+  # The error a user can act on: the missing file and the field that names it.
+  with pytest.raises(FileNotFoundError,
+                     match=re.escape(f'{path} (config.data.path) does not exist')):
+    train.train_and_evaluate(config, str(tmp_path / 'run'))
+  assert not (tmp_path / 'run' / 'checkpoints').exists() or not os.listdir(
+      tmp_path / 'run' / 'checkpoints')
+
+
+def test_unreadable_data_file_is_an_error(tmp_path):
+  path = tmp_path / 'broken.npz'
+  path.write_bytes(b'not a zip archive')
+  config = tiny_config(**{'data.name': 'npz', 'data.path': str(path)})
+  with pytest.raises(ValueError, match=re.escape(f'{path} is not a readable .npz file')):
     train.train_and_evaluate(config, str(tmp_path / 'run'))
 
 
