@@ -76,7 +76,8 @@ class BestCheckpoint:
     self.translated = translated
     self.key = evaluation.evaluator_lib.primary_key(config.eval)
     self.checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'best'), keep=1)
-    latest = self.checkpointer.latest_step()
+    # A damaged best checkpoint is moved aside and the search for the best starts again.
+    latest = self.checkpointer.newest_good_step(required=False)
     self.value = (None if latest is None
                   else self.checkpointer.restore_metadata(latest)[1].get('best_value'))
 
@@ -147,9 +148,13 @@ def warm_start(config, state, data_shape: tuple, mesh, num_classes: int = 0):
 
 
 def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipeline):
-  """(state, start step): from the latest checkpoint (the pipeline moved to its position),
-  else a new state, warm-started from another run when the game names one."""
-  start_step = checkpointer.latest_step()
+  """(state, start step): from the newest intact checkpoint (the pipeline moved to its
+  position), else a new state, warm-started from another run when the game names one.
+
+  Damaged checkpoints newer than it are reported and moved aside; when all are damaged
+  the run stops (checkpoint.DamagedCheckpointError) rather than start afresh over them.
+  """
+  start_step = checkpointer.newest_good_step()
   if start_step is None:
     state = state_lib.create_state(config, data_shape, mesh, num_classes)
     return warm_start(config, state, data_shape, mesh, num_classes), 0
