@@ -18,6 +18,7 @@ import tqdm
 
 from gan_jax.io import cache
 from gan_jax.io import checkpoint as checkpoint_lib
+from gan_jax.io import lock as lock_lib
 from gan_jax import data
 from gan_jax import evaluation
 from gan_jax.core import events as events_lib
@@ -170,12 +171,19 @@ def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipe
 def train_and_evaluate(config, workdir: str):
   """Trains the game described by `config`, writing everything to `workdir`.
 
-  Returns the final GameState (replicated over all devices).
+  Returns the final GameState (replicated over all devices). A second run on the same
+  workdir is refused (lock.WorkdirBusyError) before it reads or writes anything there.
   """
   validation.validate_config(config)
+  workdir = os.path.abspath(workdir)
+  with lock_lib.workdir_lock(workdir, enabled=jax.process_index() == 0):
+    return _train_and_evaluate(config, workdir)
+
+
+def _train_and_evaluate(config, workdir: str):
+  """`train_and_evaluate` once the workdir is this run's."""
   if config.compilation_cache:
     cache.enable_compilation_cache()
-  workdir = os.path.abspath(workdir)
   is_writer = jax.process_index() == 0
   mesh = parallel.make_mesh()
   parallel.check_batch_size(config.batch_size, mesh)
