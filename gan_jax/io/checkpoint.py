@@ -35,6 +35,10 @@ class DamagedCheckpointError(ValueError):
   """No checkpoint of a run is intact; the message names each damaged file."""
 
 
+class CheckpointWriteError(RuntimeError):
+  """Writing a checkpoint failed (a full disk, a read-only folder): it was never published."""
+
+
 def config_from_dict(saved: dict) -> ml_collections.ConfigDict:
   """A saved config laid over today's base config.
 
@@ -70,6 +74,7 @@ class Checkpointer:
     self.directory = os.path.abspath(directory)
     self.read_only = read_only
     self._saving_step = None
+    self._failed = None  # The error of a save that failed, once raised.
     self._intact = set()  # Steps whose integrity record was checked in this process.
     # Orbax calls this after the items are final and before the rename that publishes
     # the checkpoint, so the record appears with the checkpoint, never after it.
@@ -176,17 +181,41 @@ class Checkpointer:
 
     `data_state` is the data iterator's position. Every process's iterator has consumed
     the same number of batches, so process 0's state restores all of them.
+
+    A save that fails, now or in the background, is a CheckpointWriteError naming the
+    checkpoint, raised here or by the next `save`, `wait` or `close`.
     """
     # Orbax finishes the previous save before it starts this one, so one step at a time
     # is in flight and the manifest hook knows which it is.
-    self._manager.wait_until_finished()
+    self._finish()
     self._saving_step = step
-    self._manager.save(step, args=ocp.args.Composite(**{
-        STATE: ocp.args.StandardSave(state),
-        DATA: ocp.args.JsonSave(data_state),
-        CONFIG: ocp.args.JsonSave(config.to_dict()),
-        META: ocp.args.JsonSave(dict(meta, **{_HAS_MANIFEST: True})),
-    }))
+    try:
+      self._manager.save(step, args=ocp.args.Composite(**{
+          STATE: ocp.args.StandardSave(state),
+          DATA: ocp.args.JsonSave(data_state),
+          CONFIG: ocp.args.JsonSave(config.to_dict()),
+          META: ocp.args.JsonSave(dict(meta, **{_HAS_MANIFEST: True})),
+      }))
+    except Exception as error:  # pylint: disable=broad-except
+      raise self._write_error(step, error) from error
+
+  def _finish(self) -> None:
+    """Waits for the save in flight; its failure becomes a CheckpointWriteError."""
+    try:
+      self._manager.wait_until_finished()
+    except Exception as error:  # pylint: disable=broad-except
+      raise self._write_error(self._saving_step, error) from error
+
+  def _write_error(self, step, error: Exception) -> CheckpointWriteError:
+    self._failed = error
+    older = [s for s in self.all_steps() if step is None or s < step]
+    before = (f'the checkpoint before it, {self.path(older[-1])}, is intact, and a run '
+              f'restarted on this workdir resumes from it' if older else
+              'no earlier checkpoint exists, so a restarted run starts afresh')
+    return CheckpointWriteError(
+        f'Writing the checkpoint {self.path(step) if step is not None else self.directory} '
+        f'failed ({type(error).__name__}: {error}). It was not published; {before}. Free '
+        f'space or make the folder writable, then run again.')
 
   def restore(self, step: int, abstract_state) -> tuple:
     """(state, data_state, config, meta) of checkpoint `step`, the state laid out as
@@ -222,10 +251,16 @@ class Checkpointer:
     return config_from_dict(restored[CONFIG]), restored[META]
 
   def wait(self) -> None:
-    """Blocks until any asynchronous save has finished."""
-    self._manager.wait_until_finished()
+    """Blocks until any asynchronous save has finished (see `save` for its failure)."""
+    self._finish()
 
   def close(self) -> None:
-    """Finishes pending saves and releases orbax's resources."""
-    self._manager.wait_until_finished()
-    self._manager.close()
+    """Finishes pending saves and releases orbax's resources (see `save` for failures)."""
+    try:
+      self._finish()
+    finally:
+      try:
+        self._manager.close()
+      except Exception:  # pylint: disable=broad-except
+        if self._failed is None:  # Otherwise it is the failed save's error again.
+          raise
