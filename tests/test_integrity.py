@@ -120,6 +120,17 @@ def test_when_every_checkpoint_is_damaged_the_error_names_the_files(tmp_path):
   checkpointer.close()
 
 
+def test_a_damaged_best_checkpoint_is_moved_aside_and_the_search_starts_again(tmp_path):
+  # The best checkpoint (keep=1) is not needed to resume: it never stops the run.
+  _save_steps(tmp_path / 'best', steps=(3,)).close()
+  garble(tmp_path / 'best' / '3')
+  checkpointer = checkpoint_lib.Checkpointer(str(tmp_path / 'best'), keep=1)
+  assert checkpointer.newest_good_step(required=False) is None
+  assert checkpointer.all_steps() == []
+  assert os.listdir(tmp_path / checkpoint_lib.DAMAGED_DIR)[0].startswith('best-3-')
+  checkpointer.close()
+
+
 def test_a_checkpoint_from_before_records_is_still_restored(tmp_path):
   _save_steps(tmp_path, steps=(1,)).close()
   os.remove(tmp_path / '1' / integrity.MANIFEST)
