@@ -326,6 +326,15 @@ def save_scatter_plot(path, samples, real=None, means=None, **plot_kwargs) -> np
   return picture
 
 
+def remove_stale_temporaries(directory) -> None:
+  """Deletes the temporary files that `_save_png` leaves under `directory` (and its
+  subfolders) when its process is killed between writing and renaming one."""
+  for root, _, names in os.walk(os.fspath(directory)):
+    for name in names:
+      if name.startswith('.') and name.endswith('.tmp'):
+        os.remove(os.path.join(root, name))
+
+
 def _save_png(pixels: np.ndarray, path) -> None:
   """Writes a PNG next to `path` under a temporary name, then renames it into place.
 
