@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from etils import epath
 from PIL import Image
@@ -13,6 +14,7 @@ import pytest
 import gan_jax
 from gan_jax import train
 from gan_jax.io import checkpoint as checkpoint_lib
+from gan_jax.io import writers
 from tiny_configs import tiny_config
 
 
@@ -34,6 +36,7 @@ def _fail_writes_into(step: int, write):
   return failing
 
 
+@pytest.mark.slow
 def test_a_failed_checkpoint_write_stops_the_run_and_keeps_the_previous_one(tmp_path,
                                                                             monkeypatch):
   # Orbax writes the checkpoint's JSON items and metadata through epath.
@@ -85,3 +88,38 @@ def test_a_failed_metrics_write_leaves_no_partial_line(tmp_path):
   # Any reader, not only read_metrics: every line is complete JSON.
   steps = [json.loads(line)['step'] for line in raw.decode().splitlines()]
   assert steps == list(range(1, len(steps) + 1))
+
+
+# Appends many long lines as fast as it can, so a reader polling the file catches lines
+# in the middle of being written.
+_FAST_WRITER = '''
+import sys
+from gan_jax.io import writers
+with writers.MetricWriter(sys.argv[1]) as writer:
+  for step in range(1, 1001):  # Lines of ~400 bytes: many straddle a page boundary.
+    writer.write_scalars(step, {f'a_long_metric_name_{"x" * 50}_{i}': step + i / 7
+                                for i in range(5)})
+'''
+
+
+def test_a_reader_polling_a_live_metrics_file_sees_only_whole_records(tmp_path):
+  env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+  (tmp_path / 'metrics.jsonl').touch()
+  writer = subprocess.Popen([sys.executable, '-c', _FAST_WRITER, str(tmp_path)], env=env)
+  reads = []
+  try:
+    while writer.poll() is None:
+      if not (tmp_path / 'metrics.jsonl').stat().st_size:
+        time.sleep(0.05)  # Still importing: leave it the CPU.
+        continue
+      # A naive reader: every line, the last one included, must be whole JSON. (Each
+      # line is one write() to an O_APPEND file; read_metrics would also skip a torn tail.)
+      raw = (tmp_path / 'metrics.jsonl').read_text()
+      steps = [json.loads(line)['step'] for line in raw.splitlines()]
+      assert steps == list(range(1, len(steps) + 1))
+      reads.append(len(steps))
+  finally:
+    writer.wait(timeout=120)
+  assert writer.returncode == 0
+  assert len(writers.read_metrics(tmp_path)) == 1000
+  assert len(set(reads)) > 5  # It really read while the file grew.
