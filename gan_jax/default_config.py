@@ -79,6 +79,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.labels_path = ''  # IDX label file ('' = no labels).
   config.data.image_size = 0  # Resize images to this square size (0 = keep native size).
   config.data.grayscale = False  # Convert images to one channel (folder source).
+  config.data.skip_bad_images = False  # folder source: skip (and count in a warning) image files that fail to decode, instead of stopping.
   config.data.random_flip = False  # Random horizontal flip of images.
   config.data.crop_size = 0  # Random square crops of this size after resizing (reference sets: centred; 0 = none).
   config.data.pairs = ''  # Paired images for translation: side_by_side (A|B files) | edges | grayscale | bicubic_x4 (SR: LR = bicubic /4) ('' = unpaired).

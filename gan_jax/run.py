@@ -159,7 +159,10 @@ def class_labels(num: int, num_classes: int, labels=None, what: str = 'labels') 
 
 
 def load_run(workdir: str, step: int | None = None) -> Run:
-  """Restores the run in `workdir` at checkpoint `step` (the latest when None)."""
+  """Restores the run in `workdir` at checkpoint `step` (the newest intact one when None).
+
+  A damaged checkpoint is a checkpoint.DamagedCheckpointError naming the damaged file.
+  """
   directory = os.path.join(os.path.abspath(workdir), 'checkpoints')
   if not os.path.isdir(directory):
     raise FileNotFoundError(f'{workdir} has no checkpoints/ directory: is it a gan_jax workdir?')
@@ -169,7 +172,7 @@ def load_run(workdir: str, step: int | None = None) -> Run:
     if not steps:
       raise FileNotFoundError(f'{directory} holds no complete checkpoint.')
     if step is None:
-      step = steps[-1]
+      step = checkpointer.newest_good_step()
     elif step not in steps:
       raise ValueError(f'{directory} has no checkpoint for step {step}; it has {steps}.')
     config, meta = checkpointer.restore_metadata(step)

@@ -18,6 +18,7 @@ import tqdm
 
 from gan_jax.io import cache
 from gan_jax.io import checkpoint as checkpoint_lib
+from gan_jax.io import lock as lock_lib
 from gan_jax import data
 from gan_jax import evaluation
 from gan_jax.core import events as events_lib
@@ -76,7 +77,8 @@ class BestCheckpoint:
     self.translated = translated
     self.key = evaluation.evaluator_lib.primary_key(config.eval)
     self.checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'best'), keep=1)
-    latest = self.checkpointer.latest_step()
+    # A damaged best checkpoint is moved aside and the search for the best starts again.
+    latest = self.checkpointer.newest_good_step(required=False)
     self.value = (None if latest is None
                   else self.checkpointer.restore_metadata(latest)[1].get('best_value'))
 
@@ -147,9 +149,13 @@ def warm_start(config, state, data_shape: tuple, mesh, num_classes: int = 0):
 
 
 def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipeline):
-  """(state, start step): from the latest checkpoint (the pipeline moved to its position),
-  else a new state, warm-started from another run when the game names one."""
-  start_step = checkpointer.latest_step()
+  """(state, start step): from the newest intact checkpoint (the pipeline moved to its
+  position), else a new state, warm-started from another run when the game names one.
+
+  Damaged checkpoints newer than it are reported and moved aside; when all are damaged
+  the run stops (checkpoint.DamagedCheckpointError) rather than start afresh over them.
+  """
+  start_step = checkpointer.newest_good_step()
   if start_step is None:
     state = state_lib.create_state(config, data_shape, mesh, num_classes)
     return warm_start(config, state, data_shape, mesh, num_classes), 0
@@ -165,12 +171,19 @@ def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipe
 def train_and_evaluate(config, workdir: str):
   """Trains the game described by `config`, writing everything to `workdir`.
 
-  Returns the final GameState (replicated over all devices).
+  Returns the final GameState (replicated over all devices). A second run on the same
+  workdir is refused (lock.WorkdirBusyError) before it reads or writes anything there.
   """
   validation.validate_config(config)
+  workdir = os.path.abspath(workdir)
+  with lock_lib.workdir_lock(workdir, enabled=jax.process_index() == 0):
+    return _train_and_evaluate(config, workdir)
+
+
+def _train_and_evaluate(config, workdir: str):
+  """`train_and_evaluate` once the workdir is this run's."""
   if config.compilation_cache:
     cache.enable_compilation_cache()
-  workdir = os.path.abspath(workdir)
   is_writer = jax.process_index() == 0
   mesh = parallel.make_mesh()
   parallel.check_batch_size(config.batch_size, mesh)

@@ -150,13 +150,16 @@ def folder_patches(folder, count: int, size: int, seed: int) -> np.ndarray:
                      f'({", ".join(sources.IMAGE_EXTENSIONS)}).')
   shapes = []
   for path in files:
-    with Image.open(path) as image:
-      shapes.append((image.height, image.width))
+    try:
+      with Image.open(path) as image:  # The header only: the size.
+        shapes.append((image.height, image.width))
+    except (OSError, SyntaxError, ValueError) as e:
+      raise sources.BadImageError(f'{path}: not a readable image ({type(e).__name__}: '
+                                  f'{e}).') from e
   photo, top, left = random_patch_positions(shapes, count, size, seed)
   patches = np.empty((int(count), int(size), int(size), 3), np.uint8)
   for i in np.unique(photo):
-    with Image.open(files[i]) as image:
-      array = np.asarray(image.convert('RGB'), np.uint8)
+    array = sources.read_image(files[i])
     for j in np.flatnonzero(photo == i):
       patches[j] = array[top[j]:top[j] + size, left[j]:left[j] + size]
   return patches

@@ -19,6 +19,7 @@ import math
 import os
 import pathlib
 
+from absl import logging
 import numpy as np
 
 # Length of a fresh-samples source: effectively infinite, but a plain int, so that
@@ -466,6 +467,28 @@ def idx_source(data_config, seed: int) -> ArraySource:
   return ArraySource(images, labels, num_classes=int(labels.max()) + 1)
 
 
+class BadImageError(ValueError):
+  """An image file that cannot be decoded (not an image, truncated, corrupt)."""
+
+
+def read_image(path, mode: str = 'RGB', size: tuple[int, int] | None = None) -> np.ndarray:
+  """The pixels of the image file `path` as uint8, converted to the PIL `mode` ('RGB',
+  'L') and resized to `size` (width, height) when given.
+
+  A file that PIL cannot decode is a BadImageError naming it: the whole file is decoded
+  here, so a truncated or garbled one fails now, not in the middle of a run.
+  """
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  try:
+    with Image.open(path) as image:
+      image = image.convert(mode)
+      if size:
+        image = image.resize(size, Image.BILINEAR)
+      return np.asarray(image, np.uint8)
+  except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    raise BadImageError(f'{path}: not a readable image ({type(e).__name__}: {e}).') from e
+
+
 def _image_files(folder: pathlib.Path) -> list[pathlib.Path]:
   return sorted(p for p in folder.iterdir()
                 if p.is_file() and not p.name.startswith('.')
@@ -479,10 +502,11 @@ def folder_source(data_config, seed: int) -> ArraySource:
   (labels 0.. in sorted order of the subfolder names), not both. They are converted to
   RGB, or to one channel when `data.grayscale` is set, and resized to
   `data.image_size` squared when that is set (A|B pairs, `data.pairs=side_by_side`, to
-  two such squares side by side); otherwise all must share one size.
+  two such squares side by side); otherwise all must share one size. A file that cannot
+  be decoded is a BadImageError naming it, or, with `data.skip_bad_images`, skipped and
+  counted in a warning (and in the source's `skipped_files`).
   """
   del seed
-  from PIL import Image  # pylint: disable=g-import-not-at-top
   root = _require_path(data_config)
   if not root.is_dir():
     raise NotADirectoryError(f'{root} (config.data.path) is not a folder of images.')
@@ -499,25 +523,36 @@ def folder_source(data_config, seed: int) -> ArraySource:
                      f'directly nor in class subfolders.')
 
   size, mode = data_config.image_size, 'L' if data_config.grayscale else 'RGB'
-  images = []
-  for path, _ in files:
+  # A|B pairs (data.pairs=side_by_side) are two squares side by side.
+  wide = data_config.get('pairs', '') == 'side_by_side'
+  images, labels, skipped = [], [], []
+  for path, label in files:
     try:
-      with Image.open(path) as image:
-        image = image.convert(mode)
-        if size:
-          # A|B pairs (data.pairs=side_by_side) are two squares side by side.
-          wide = data_config.get('pairs', '') == 'side_by_side'
-          image = image.resize((2 * size if wide else size, size), Image.BILINEAR)
-        array = np.asarray(image, np.uint8)
-    except OSError as e:
-      raise ValueError(f'{path}: not a readable image: {e}') from e
+      array = read_image(path, mode, (2 * size if wide else size, size) if size else None)
+    except BadImageError as e:
+      if not data_config.get('skip_bad_images', False):
+        raise BadImageError(f'{e} Remove it, or set config.data.skip_bad_images=True to '
+                            f'skip unreadable files.') from e
+      skipped.append(path)
+      continue
     if images and array.shape != images[0].shape:
-      raise ValueError(f'{path} is {array.shape[1]}x{array.shape[0]} but {files[0][0]} is '
+      raise ValueError(f'{path} is {array.shape[1]}x{array.shape[0]} but {first} is '
                        f'{images[0].shape[1]}x{images[0].shape[0]}; set config.data.image_size '
                        f'to resize every image to one size.')
+    if not images:
+      first = path
     images.append(array)
-  labels = np.array([label for _, label in files], np.int32)
-  return ArraySource(_as_images(np.stack(images), str(root)), labels, num_classes=len(classes))
+    labels.append(label)
+  if skipped:
+    logging.warning('Skipped %d unreadable image files of %d in %s '
+                    '(config.data.skip_bad_images): %s%s', len(skipped), len(files), root,
+                    ', '.join(str(p) for p in skipped[:5]), ', ...' if len(skipped) > 5 else '')
+  if not images:
+    raise ValueError(f'{root}: none of its {len(files)} image files is readable.')
+  source = ArraySource(_as_images(np.stack(images), str(root)), np.array(labels, np.int32),
+                       num_classes=len(classes))
+  source.skipped_files = skipped
+  return source
 
 
 # ---------------------------------------------------------------------------------------

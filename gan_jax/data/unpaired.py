@@ -23,7 +23,7 @@ import pathlib
 import numpy as np
 
 from gan_jax.data import pipeline as pipeline_lib
-from gan_jax.data.sources import IMAGE_EXTENSIONS, ArraySource, DataSource
+from gan_jax.data.sources import IMAGE_EXTENSIONS, ArraySource, DataSource, read_image
 
 DOMAINS_B = ('split', 'mnistm', 'patches')
 # Mixed into the seeds of domain B's stream and of its photo patches.
@@ -99,7 +99,6 @@ class BlendedSource(DataSource):
 
 
 def _style_images(path: str) -> list[np.ndarray]:
-  from PIL import Image  # pylint: disable=g-import-not-at-top
   root = pathlib.Path(path)
   if not path or not root.exists():
     raise FileNotFoundError(f'config.data.path_b={path!r}: no such image file or folder '
@@ -109,14 +108,7 @@ def _style_images(path: str) -> list[np.ndarray]:
   if not files:
     raise ValueError(f'config.data.path_b={path!r} holds no images '
                      f'({", ".join(IMAGE_EXTENSIONS)}).')
-  images = []
-  for file in files:
-    try:
-      with Image.open(file) as image:
-        images.append(np.asarray(image.convert('RGB'), np.uint8))
-    except OSError as e:
-      raise ValueError(f'{file}: not a readable image: {e}') from e
-  return images
+  return [read_image(file) for file in files]
 
 
 def make_domains(source_a: DataSource, data_config, seed: int,

@@ -46,6 +46,8 @@ class Preview:
     self.sample_fn = sample_fn
     self.directory = os.path.join(workdir, 'samples')
     self.enabled = enabled
+    if enabled:  # A run killed mid-picture left its temporary file; this run owns the folder.
+      writers.remove_stale_temporaries(self.directory)
     # Translation games preview fixed (src, target) pairs instead of noise.
     self.pairs = pairs
     if pairs is not None:

@@ -34,8 +34,10 @@ _MAX_ZOOM_OUT = 1.5
 class MetricWriter:
   """Writes scalars to `workdir/metrics.jsonl` and scalars and images to TensorBoard.
 
-  Each `write_scalars` call appends one line `{"step": step, "name": value, ...}` and
-  flushes it, so a crashed run keeps everything logged before the crash. Non-finite
+  Each `write_scalars` call appends one line `{"step": step, "name": value, ...}` with
+  one system call, so a crashed run keeps everything logged before the crash; a write
+  that fails part way (a full disk) is cut back before the error is raised, so the file
+  never holds half a line for a reader to choke on. Non-finite
   values are written as JSON `null` (JSON has no NaN or Infinity; `read_metrics` turns
   them back into NaN); TensorBoard receives them unchanged. The file is opened for
   appending, so a resumed run continues it. Pass `resume_step` when resuming from a
@@ -57,7 +59,10 @@ class MetricWriter:
       _drop_torn_line(path)
       if resume_step is not None:
         _drop_records_after(path, resume_step)
-      self._jsonl = open(path, 'a', encoding='utf-8')  # pylint: disable=consider-using-with
+      self._path = path
+      # A raw descriptor in append mode: each line goes out in one write, not through a
+      # buffer that could split it across two.
+      self._jsonl = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
       # Events also reach the disk every 30 s, not only at close, for a live TensorBoard.
       self._tensorboard = tensorboardX.SummaryWriter(
           logdir=os.path.join(self.workdir, TENSORBOARD_DIR), flush_secs=30,
@@ -75,8 +80,7 @@ class MetricWriter:
     record = {'step': step, **{name: value if math.isfinite(value) else None
                                for name, value in values.items()}}
     # allow_nan=False guarantees the line is strict JSON that any reader accepts.
-    self._jsonl.write(json.dumps(record, allow_nan=False) + '\n')
-    self._jsonl.flush()
+    _append_line(self._jsonl, self._path, (json.dumps(record, allow_nan=False) + '\n').encode())
     for name, value in values.items():
       self._tensorboard.add_scalar(name, value, step)
 
@@ -106,13 +110,12 @@ class MetricWriter:
     Only `close()` waits for that queue to drain (scalars are in metrics.jsonl at once).
     """
     if self.enabled and self._jsonl is not None:
-      self._jsonl.flush()
-      self._tensorboard.flush()
+      self._tensorboard.flush()  # metrics.jsonl is unbuffered.
 
   def close(self) -> None:
     """Writes out pending events and closes the files; calling it again does nothing."""
     if self.enabled and self._jsonl is not None:
-      self._jsonl.close()
+      os.close(self._jsonl)
       self._tensorboard.close()
       self._jsonl = self._tensorboard = None
 
@@ -125,6 +128,27 @@ class MetricWriter:
 
   def __exit__(self, *exc_info):
     self.close()
+
+
+def _append_line(fd: int, path: str, line: bytes) -> None:
+  """Appends `line` to the file open as `fd`, whole or not at all.
+
+  A failed write (disk full, quota, a read-only remount) is undone by cutting the file
+  back to its size before it, then raised as an OSError naming `path`.
+  """
+  start = os.fstat(fd).st_size
+  try:
+    done = 0
+    while done < len(line):  # A short write is legal; the next one reports the error.
+      done += os.write(fd, line[done:])
+  except OSError as error:
+    try:
+      os.ftruncate(fd, start)
+      state = 'it was cut back to its last complete line'
+    except OSError:
+      state = 'its last line may be incomplete (readers skip it; a resumed run drops it)'
+    raise OSError(error.errno, f'Cannot append to the metrics file {path} '
+                  f'({error.strerror or error}); {state}.') from error
 
 
 def _drop_torn_line(path: str) -> None:
@@ -302,6 +326,15 @@ def save_scatter_plot(path, samples, real=None, means=None, **plot_kwargs) -> np
   return picture
 
 
+def remove_stale_temporaries(directory) -> None:
+  """Deletes the temporary files that `_save_png` leaves under `directory` (and its
+  subfolders) when its process is killed between writing and renaming one."""
+  for root, _, names in os.walk(os.fspath(directory)):
+    for name in names:
+      if name.startswith('.') and name.endswith('.tmp'):
+        os.remove(os.path.join(root, name))
+
+
 def _save_png(pixels: np.ndarray, path) -> None:
   """Writes a PNG next to `path` under a temporary name, then renames it into place.
 
@@ -316,6 +349,9 @@ def _save_png(pixels: np.ndarray, path) -> None:
   try:
     Image.fromarray(pixels).save(temporary, format='PNG')
     os.replace(temporary, path)
+  except OSError as error:
+    raise OSError(error.errno, f'Cannot write the picture {path} '
+                  f'({error.strerror or error}); no partial file was left.') from error
   finally:
     if os.path.exists(temporary):
       os.remove(temporary)

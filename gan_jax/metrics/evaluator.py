@@ -18,6 +18,7 @@ import time
 import uuid
 from typing import Any, Callable, NamedTuple
 
+from absl import logging
 import numpy as np
 
 from gan_jax.io import cache
@@ -317,6 +318,10 @@ def check_eval_config(eval_config) -> None:
       raise ValueError(f'config.eval.{field}={eval_config[field]} must be >= 1.')
 
 
+# The arrays of a reference-statistics cache file, besides its key.
+_CACHED_ARRAYS = ('features', 'logits', 'labels', 'mean', 'cov')
+
+
 class Evaluator:
   """Computes `eval_config.metrics` for a generator, against cached real-data statistics.
 
@@ -364,14 +369,10 @@ class Evaluator:
     """Real-data features, logits, mean and covariance: from the cache, else computed and cached."""
     if self._reference is not None:
       return self._reference
-    if os.path.exists(self.cache_path):
-      with np.load(self.cache_path) as cached:
-        if str(cached['key']) != self.cache_key_json:
-          raise ValueError(f'{self.cache_path} holds statistics for another reference set '
-                           f'({cached["key"]}); delete it.')
-        self._reference = {k: cached[k] for k in cached.files if k != 'key'}
-        self._reference['cache_hit'] = True
-        return self._reference
+    cached = self._read_cache()
+    if cached is not None:
+      self._reference = dict(cached, cache_hit=True)
+      return self._reference
     real = self.real_examples()
     outputs = self.extractor.extract(real['x'])
     stats = GaussianStats.from_features(outputs['features'])
@@ -386,6 +387,36 @@ class Evaluator:
     os.replace(temporary, self.cache_path)
     self._reference = dict(reference, cache_hit=False)
     return self._reference
+
+  def _read_cache(self) -> dict | None:
+    """The cached reference statistics, or None when absent or not to be trusted.
+
+    A file that fails to read (truncated, garbled: the zip's CRC-32 catches flipped
+    bytes), lacks an array, has inconsistent shapes or describes another reference set is
+    logged as a warning naming it and recomputed (the new file replaces it).
+    """
+    if not os.path.exists(self.cache_path):
+      return None
+    try:
+      with np.load(self.cache_path, allow_pickle=False) as cached:
+        arrays = {k: cached[k] for k in cached.files}
+      if str(arrays.get('key')) != self.cache_key_json:
+        raise ValueError(f'it describes another reference set ({arrays.get("key")})')
+      missing = sorted(set(_CACHED_ARRAYS) - set(arrays))
+      if missing:
+        raise ValueError(f'it lacks {", ".join(missing)}')
+      mean, cov, features = arrays['mean'], arrays['cov'], arrays['features']
+      if (mean.ndim != 1 or cov.shape != mean.shape * 2 or features.ndim != 2
+          or features.shape[1] != mean.shape[0] or len(arrays['labels']) != len(features)):
+        raise ValueError(f'its shapes disagree (mean {mean.shape}, cov {cov.shape}, '
+                         f'features {features.shape}, labels {arrays["labels"].shape})')
+    except Exception as error:  # pylint: disable=broad-except
+      logging.warning('Ignoring the cached reference statistics %s, which cannot be trusted '
+                      '(%s: %s); computing them again.', self.cache_path,
+                      type(error).__name__, error)
+      return None
+    del arrays['key']
+    return arrays
 
   def evaluate(self, generate: Callable[[int], np.ndarray],
                readout: Callable[[np.ndarray], dict] | None = None,

@@ -114,7 +114,7 @@ def _compare(weights_path, sizes, num_images, tolerance, dtype, seed) -> bool:
       torch.save(state, path, _use_new_zipfile_serialization=False)
     else:
       path = inception.find_weights(weights_path, download=False)  # Checks the SHA-256.
-      state = torch.load(path, map_location='cpu')
+      state = torch.load(path, map_location='cpu', weights_only=True)  # Tensors only.
     variables = inception.variables_from_torch(torch_pickle.load_torch_state_dict(path))
   variables = jax.tree.map(lambda a: np.asarray(a, dtype), variables)
   nets = {d: fid_network(state).to(getattr(torch, d)) for d in {dtype, 'float64'}}
