@@ -171,6 +171,7 @@ def test_saturation_is_identity_for_one_channel():
                              np.asarray(x), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_diff_augment_applies_transforms_in_order_with_split_keys():
   # Also checks that jit changes nothing: the composition below runs eagerly.
   x = jnp.asarray(_images((4, 8, 8, 3)))
@@ -226,6 +227,7 @@ def test_translate_and_cut_out_gradients_are_their_transposes(shape):
   np.testing.assert_array_equal(np.asarray(vjp(jnp.asarray(weights))[0]), weights * mask)
 
 
+@pytest.mark.slow
 def test_diff_augment_gradient_matches_finite_differences():
   # Given the key every transform is affine in x, so central differences are exact up to
   # rounding, even with a large step; compare directional derivatives along random v.

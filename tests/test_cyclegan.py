@@ -1,5 +1,6 @@
 """CycleGAN: the history pool, the losses by hand, unpaired domains, a run that translates both ways."""
 
+import functools
 import os
 
 import jax
@@ -12,7 +13,6 @@ from gan_jax import data
 from gan_jax import games
 from gan_jax import train
 from gan_jax.core import state as state_lib
-from gan_jax.core import step as step_lib
 from gan_jax.core import validation
 from gan_jax.data import photos
 from gan_jax.data import unpaired
@@ -26,29 +26,35 @@ CYCLEGAN = {'game.name': 'cyclegan', 'model.name': 'cyclegan', 'data.domain_b': 
 SHAPE = (8, 8, 1)
 
 
+# Jitted: pool_insert is a scan, which op-by-op dispatch would compile at every call.
+_pool_query = jax.jit(cyclegan.pool_query)
+_pool_insert = jax.jit(cyclegan.pool_insert)
+
+
+@pytest.mark.slow
 def test_pool_fills_then_shows_a_stored_image_half_the_time():
   pool = jnp.zeros((4, 1))
   count = jnp.zeros((), jnp.int32)
   # Filling: the fresh fakes are shown and stored in order.
   fakes = jnp.arange(1.0, 4.0)[:, None]
-  np.testing.assert_array_equal(cyclegan.pool_query(pool, count, fakes, jax.random.PRNGKey(0)),
+  np.testing.assert_array_equal(_pool_query(pool, count, fakes, jax.random.PRNGKey(0)),
                                 fakes)
-  pool, count = cyclegan.pool_insert(pool, count, fakes, jax.random.PRNGKey(1))
+  pool, count = _pool_insert(pool, count, fakes, jax.random.PRNGKey(1))
   np.testing.assert_array_equal(pool[:, 0], [1, 2, 3, 0])
   assert int(count) == 3
   # One more fills it; from then on about half the shown images are stored ones.
-  pool, count = cyclegan.pool_insert(pool, count, jnp.full((1, 1), 4.0), jax.random.PRNGKey(2))
+  pool, count = _pool_insert(pool, count, jnp.full((1, 1), 4.0), jax.random.PRNGKey(2))
   assert int(count) == 4 and sorted(np.asarray(pool[:, 0])) == [1, 2, 3, 4]
   fresh = jnp.full((4000, 1), -1.0)
-  shown = np.asarray(cyclegan.pool_query(pool, count, fresh, jax.random.PRNGKey(3)))[:, 0]
+  shown = np.asarray(_pool_query(pool, count, fresh, jax.random.PRNGKey(3)))[:, 0]
   stored = shown != -1
   assert abs(stored.mean() - 0.5) < 0.03
   assert set(shown[stored]) == {1, 2, 3, 4}  # Uniform over the stored images.
   assert abs(np.mean(shown[stored] == 1) - 0.25) < 0.04
   # Deterministic in the key; a full pool replaces a stored image with probability 1/2.
-  again = np.asarray(cyclegan.pool_query(pool, count, fresh, jax.random.PRNGKey(3)))[:, 0]
+  again = np.asarray(_pool_query(pool, count, fresh, jax.random.PRNGKey(3)))[:, 0]
   np.testing.assert_array_equal(shown, again)
-  replaced = [int(jnp.sum(cyclegan.pool_insert(pool, count, jnp.full((1, 1), 9.0),
+  replaced = [int(jnp.sum(_pool_insert(pool, count, jnp.full((1, 1), 9.0),
                                                jax.random.PRNGKey(k))[0] == 9.0))
               for k in range(400)]
   assert set(replaced) == {0, 1} and abs(np.mean(replaced) - 0.5) < 0.08
@@ -57,29 +63,15 @@ def test_pool_fills_then_shows_a_stored_image_half_the_time():
 def test_partly_full_pool_shows_the_fakes_that_still_fill_it():
   pool, count = jnp.zeros((4, 1)), jnp.asarray(2, jnp.int32)
   fakes = jnp.full((200, 1), -1.0)
-  shown = np.asarray(cyclegan.pool_query(pool, count, fakes, jax.random.PRNGKey(0)))[:, 0]
+  shown = np.asarray(_pool_query(pool, count, fakes, jax.random.PRNGKey(0)))[:, 0]
   np.testing.assert_array_equal(shown[:2], [-1, -1])  # Positions 2, 3 of the pool.
   assert (shown[2:] != -1).any()
-
-
-def test_a_step_fills_the_pools_with_the_fakes_of_its_generator_update():
-  config, game, state, batch = _game_and_state()
-  # Before the update: the generators' fakes of this batch, which the paper's pool stores.
-  fake_b, fake_a = _run(game, state, 'g_ab', batch['a']), _run(game, state, 'g_ba', batch['b'])
-  step = jax.jit(step_lib.make_train_step_fn(config, SHAPE))
-  new_state, _ = step(state, batch)
-  for domain, fakes in (('a', fake_a), ('b', fake_b)):
-    assert int(new_state.extra[f'count_{domain}']) == 4  # batch 4 fills the pool of 4
-    np.testing.assert_allclose(new_state.extra[f'pool_{domain}'], fakes, rtol=1e-5, atol=1e-6)
-  # The next step's fakes come from the updated generators, which differ from the stored.
-  moved = _run(game, new_state, 'g_ab', batch['a'])
-  assert np.abs(moved - fake_b).max() > 1e-4
 
 
 def _game_and_state(**fields):
   config = tiny_config(**{**CYCLEGAN, **fields})
   game = games.make_game(config, SHAPE)
-  state = state_lib.init_state(config, SHAPE, jax.random.PRNGKey(0))
+  state = jax.jit(functools.partial(state_lib.init_state, config, SHAPE))(jax.random.PRNGKey(0))
   rng = np.random.default_rng(0)
   batch = {'a': jnp.asarray(rng.uniform(-1, 1, (4, *SHAPE)), jnp.float32),
            'b': jnp.asarray(rng.uniform(-1, 1, (4, *SHAPE[:2], game.b_shape[-1])), jnp.float32)}
@@ -87,27 +79,35 @@ def _game_and_state(**fields):
 
 
 def _run(game, state, name, x):
-  return np.asarray(game._apply(name, state.params[name], state.batch_stats[name], x)[0],
-                    np.float64)
+  apply = jax.jit(functools.partial(game._apply, name))  # One program, not op by op.
+  return np.asarray(apply(state.params[name], state.batch_stats[name], x)[0], np.float64)
 
 
+@pytest.mark.slow
 def test_losses_equal_the_papers_formulas():
-  config, game, state, batch = _game_and_state(**{'game.cyclegan.pool_size': 0})
+  # A pool of 4 still filling shows D the batch's 4 fresh fakes, so the formulas hold.
+  config, game, state, batch = _game_and_state()
   a, b = batch['a'], batch['b']
   fake_b, fake_a = _run(game, state, 'g_ab', a), _run(game, state, 'g_ba', b)
-  d_loss, (_, metrics) = game.loss('d', {k: state.params[k] for k in ('d_a', 'd_b')}, state,
-                                   batch, jax.random.PRNGKey(1), None)
+  d_loss, (_, metrics) = jax.jit(game.loss, static_argnums=0)(
+      'd', {k: state.params[k] for k in ('d_a', 'd_b')}, state, batch, jax.random.PRNGKey(1),
+      None)
   expected = 0
   for name, real, fake in (('d_a', a, fake_a), ('d_b', b, fake_b)):
     expected += 0.5 * (np.mean((_run(game, state, name, real) - 1) ** 2)
                        + np.mean(_run(game, state, name, jnp.asarray(fake, jnp.float32)) ** 2))
   np.testing.assert_allclose(d_loss, expected, rtol=1e-5)
-  g_loss, (_, g_metrics, outputs) = game.loss(
+  g_loss, (_, g_metrics, outputs) = jax.jit(game.loss, static_argnums=0)(
       'g', {k: state.params[k] for k in ('g_ab', 'g_ba')}, state, batch, jax.random.PRNGKey(1),
       None)
   # The fakes it hands to the pools are the generators' outputs, in train mode.
   np.testing.assert_allclose(outputs['fake_b'], fake_b, rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(outputs['fake_a'], fake_a, rtol=1e-5, atol=1e-6)
+  # After the update the pools hold exactly those fakes (the pool of 4 fills).
+  extra = game.update_extra(state, batch, outputs, jax.random.PRNGKey(2))
+  for domain, fakes in (('a', fake_a), ('b', fake_b)):
+    assert int(extra[f'count_{domain}']) == 4
+    np.testing.assert_allclose(extra[f'pool_{domain}'], fakes, rtol=1e-5, atol=1e-6)
   rec_a = _run(game, state, 'g_ba', jnp.asarray(fake_b, jnp.float32))
   rec_b = _run(game, state, 'g_ab', jnp.asarray(fake_a, jnp.float32))
   cycle = np.mean(np.abs(rec_a - np.asarray(a))) + np.mean(np.abs(rec_b - np.asarray(b)))
@@ -123,8 +123,9 @@ def test_identity_term_needs_matching_channels_and_equals_its_formula():
   config, game, state, batch = _game_and_state(**{'data.domain_b': 'split',
                                                   'data.split_b': 'train',
                                                   'game.cyclegan.identity_weight': 0.5})
-  _, (_, metrics, _) = game.loss('g', {k: state.params[k] for k in ('g_ab', 'g_ba')}, state,
-                                 batch, jax.random.PRNGKey(1), None)
+  _, (_, metrics, _) = jax.jit(game.loss, static_argnums=0)(
+      'g', {k: state.params[k] for k in ('g_ab', 'g_ba')}, state, batch, jax.random.PRNGKey(1),
+      None)
   identity = (np.mean(np.abs(_run(game, state, 'g_ab', batch['b']) - np.asarray(batch['b'])))
               + np.mean(np.abs(_run(game, state, 'g_ba', batch['a']) - np.asarray(batch['a']))))
   np.testing.assert_allclose(metrics['g_identity'], identity, rtol=1e-4)

@@ -105,6 +105,7 @@ def test_evaluate_writes_json(tmp_path):
   assert saved['metrics'] == pytest.approx(report['metrics'])
 
 
+@pytest.mark.slow
 def test_evaluate_cli_on_a_ring_run(tmp_path):
   # Modes 0.2 wide: some of the barely trained generator's points are within 3 std (0.6)
   # of one of the 8 means (radius 1), some are not, so coverage, quality and KL are all

@@ -75,6 +75,7 @@ def write_idx_folder(folder, num_train: int, num_test: int) -> None:
           gzip.compress(header + array.astype(np.uint8).tobytes()))
 
 
+@pytest.mark.slow
 def test_training_command_trains_on_one_split_and_tests_on_another(tmp_path):
   folder = tmp_path / 'idx'
   write_idx_folder(folder, num_train=128, num_test=40)

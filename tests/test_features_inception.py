@@ -151,6 +151,7 @@ def test_rejects_images_that_are_not_nhwc_gray_or_rgb():
                    jax.ShapeDtypeStruct((1, 32, 32, 4), jnp.float32))
 
 
+@pytest.mark.slow
 def test_forward_pass_and_extractor(random_variables):
   # The full-size forward passes of the suite: 28x28 images, resized to 299x299 inside
   # the network, gray and as RGB copies (which must give the same outputs).

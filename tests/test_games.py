@@ -70,6 +70,7 @@ def _one_step(config, mesh, batch):
   return jax.device_get(train_step(state, parallel.global_batch(batch, mesh)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(GAME_CONFIGS))
 def test_eight_devices_match_one_for_every_game(name):
   config = tiny_config(**GAME_CONFIGS[name], **{'loss.n_critic': 2})
@@ -106,6 +107,7 @@ def _conditional_models(model_name, g_conditioning='cbn', d_conditioning='projec
 @pytest.mark.parametrize('model_name, g_conditioning, shape', [
     ('mlp', 'concat', (2,)), ('mlp', 'cbn', (2,)), ('dcgan', 'cbn', SHAPE),
     ('resnet', 'cbn', SHAPE)])
+@pytest.mark.slow
 def test_the_label_reaches_both_players(model_name, g_conditioning, shape):
   config, generator, discriminator = _conditional_models(model_name, g_conditioning,
                                                          shape=shape)
@@ -143,6 +145,7 @@ def test_projection_term_equals_its_formula():
   np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_conditional_batch_norm_equals_its_formula():
   module = conditioning_lib.ConditionalBatchNorm(num_classes=3, train=True)
   x = jax.random.normal(jax.random.PRNGKey(0), (6, 2, 2, 4)) * 3 + 1
@@ -170,6 +173,7 @@ def _log_softmax(logits):
   return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('on_fakes', [False, True])
 def test_acgan_losses_equal_the_hand_written_formulas(on_fakes):
   config = tiny_config(**{'game.name': 'conditional', 'model.name': 'mlp',
@@ -207,6 +211,7 @@ def test_acgan_losses_equal_the_hand_written_formulas(on_fakes):
   assert ('d_class_fake' in d_metrics) == on_fakes and 'g_class' in g_metrics
 
 
+@pytest.mark.slow
 def test_fake_labels_from_the_data_are_the_real_batch_labels():
   config = tiny_config(**{'game.name': 'conditional', 'game.conditional.fake_labels': 'data'})
   game = games.make_game(config, SHAPE, NUM_CLASSES)
@@ -301,6 +306,7 @@ def test_cas_metric_trains_on_the_samples_and_tests_on_the_reference(tmp_path):
   assert logged['eval/cas'] == pytest.approx(expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(GAME_CONFIGS))
 def test_k_steps_per_call_on_device_data_equal_single_calls_for_every_game(name):
   """Data drawn inside the step carries labels (the mixture's modes) for every game."""

@@ -94,6 +94,7 @@ def test_code_purity_by_hand():
   assert result.purity == pytest.approx((2 / 3 + 1 + 1) / 3)
 
 
+@pytest.mark.slow
 def test_q_is_trained_by_the_discriminator_side_and_the_term_reaches_g():
   config, game = _game()
   mesh = gan_jax.parallel.make_mesh(jax.devices()[:1])
@@ -137,6 +138,7 @@ def infogan_run(tmp_path_factory):
   return workdir
 
 
+@pytest.mark.slow
 def test_infogan_run_samples_encodes_and_previews(infogan_run):
   run = gan_jax.load_run(infogan_run)
   a = run.sample(6, seed=3)
@@ -175,6 +177,7 @@ def test_infogan_api_errors(infogan_run, tmp_path):
     plain_run.encode(np.zeros((2, *SHAPE)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('model_name', ['mlp', 'dcgan', 'resnet'])
 def test_q_head_on_every_model_family(model_name):
   config, game = _game(**{'model.name': model_name})

@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from gan_jax import models
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -21,6 +23,7 @@ def _main(*args, workdir):
       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_trains_with_overrides(tmp_path):
   result = _main(*TINY, '--config.optim.g_lr=1e-3', workdir=tmp_path)
   assert result.returncode == 0, result.stderr[-2000:]

@@ -107,6 +107,7 @@ def test_unknown_compute_dtype_is_an_error_naming_the_field():
   assert layers.get_compute_dtype('float32') == jnp.float32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name, shape, fields', VARIANTS, ids=VARIANT_IDS)
 def test_bfloat16_models_match_float32_with_float32_outputs(name, shape, fields):
   g32, d32 = _models(name, shape, 'float32', **fields)
@@ -201,6 +202,7 @@ def test_spectral_norm_power_iteration_is_float32(name):
     ({'model.name': 'mlp', 'loss.name': 'wasserstein', 'loss.gradient_penalty': 10.0,
       'model.minibatch_std_group': 2}, (2,)),
 ], ids=['dcgan-r1', 'mlp-gp-mbstd'])
+@pytest.mark.slow
 def test_train_step_keeps_state_float32(fields, shape):
   config = tiny_config(**{'model.compute_dtype': 'bfloat16', **fields})
   validation.validate_config(config)

@@ -69,6 +69,7 @@ def _launch(config_path, workdir, num_processes: int, steps: int) -> None:
       assert 'connected to 1 peer ranks' in output, output[-3000:]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('dataset', sorted(DATASETS))
 def test_two_processes_match_one_process_through_a_restart(tmp_path, dataset):
   config_path = tmp_path / 'tiny.py'

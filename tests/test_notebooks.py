@@ -10,6 +10,7 @@ from nbclient import NotebookClient
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / 'notebooks'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', sorted(NOTEBOOKS.glob('*.ipynb')), ids=lambda p: p.stem)
 def test_notebook_executes(path, monkeypatch):
   monkeypatch.setenv('NOTEBOOK_STEPS', '20')

@@ -1,5 +1,6 @@
 """pix2pix: U-Net and PatchGAN shapes and receptive field, the losses by hand, a run that translates."""
 
+import functools
 import json
 import os
 
@@ -27,21 +28,26 @@ SHAPE = (8, 8, 1)
 
 @pytest.mark.parametrize('shape, depth', [((28, 28, 1), 5), ((32, 32, 3), 5), ((8, 8, 1), 3),
                                           ((64, 48, 3), 6)])
+@pytest.mark.slow
 def test_unet_maps_any_size_to_the_same_size(shape, depth):
   assert translation.unet_depth(shape) == depth
   generator = translation.UNetGenerator(out_channels=3, depth=depth, features=4)
+  # Jitted: one compiled program instead of op-by-op dispatch of every layer.
+  apply = jax.jit(generator.apply, static_argnames=('train', 'mutable'))
   src = jax.random.uniform(jax.random.PRNGKey(0), (2, *shape), minval=-1, maxval=1)
-  variables = generator.init(jax.random.PRNGKey(1), src, train=False)
-  out = generator.apply(variables, src, train=False)
+  variables = jax.jit(generator.init, static_argnames='train')(jax.random.PRNGKey(1), src,
+                                                               train=False)
+  out = apply(variables, src, train=False)
   assert out.shape == (2, *shape[:2], 3) and float(jnp.max(jnp.abs(out))) <= 1
   # Dropout makes train-mode outputs depend on the dropout key, and only on it.
-  run = lambda key: generator.apply(variables, src, train=True, rngs={'dropout': key},
-                                    mutable=['batch_stats'])[0]
+  run = lambda key: apply(variables, src, train=True, rngs={'dropout': key},
+                          mutable='batch_stats')[0]
   np.testing.assert_array_equal(run(jax.random.PRNGKey(2)), run(jax.random.PRNGKey(2)))
   assert not np.allclose(run(jax.random.PRNGKey(2)), run(jax.random.PRNGKey(3)))
   assert translation.unet_depth((256, 256, 3)) == 8
 
 
+@pytest.mark.slow
 def test_unet_skips_reach_the_output():
   # Cutting the encoder at level k (zeroing down_k's weights) leaves only the skips of
   # levels < k to carry the source: the output must still depend on it, and with only
@@ -52,13 +58,14 @@ def test_unet_skips_reach_the_output():
   src = jax.random.uniform(jax.random.PRNGKey(3), (1, 8, 8, 1), minval=-1, maxval=1)
   variables = generator.init(jax.random.PRNGKey(0), src, train=False)
 
+  @functools.partial(jax.jit, static_argnums=(1, 2))
+  def grads_of_pixel(variables, row, col):
+    return jax.grad(lambda s: generator.apply(variables, s, train=False)[0, row, col, 0])(src)
+
   def cut(level):
     params = dict(variables['params'])
     params[f'down_{level}'] = jax.tree.map(jnp.zeros_like, params[f'down_{level}'])
     return {**variables, 'params': params}
-
-  def grads_of_pixel(variables, row, col):
-    return jax.grad(lambda s: generator.apply(variables, s, train=False)[0, row, col, 0])(src)
 
   for level in (1, 2):
     grads = grads_of_pixel(cut(level), 3, 3)
@@ -77,16 +84,18 @@ def test_too_small_images_are_a_clear_error():
     generator.init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 1)), train=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('patch_layers, size', [(1, 32), (2, 48), (3, 96)])
 def test_patchgan_receptive_field(patch_layers, size):
   discriminator = translation.PatchDiscriminator(patch_layers, features=2, norm='none')
   x = jax.random.normal(jax.random.PRNGKey(0), (1, size, size, 1))
   variables = discriminator.init(jax.random.PRNGKey(1), x, train=False)
-  logits = discriminator.apply(variables, x, train=False)
+  logits = jax.jit(discriminator.apply, static_argnames='train')(variables, x, train=False)
   height = size // 2 ** patch_layers - 2  # Two stride-1 4x4 convolutions with padding 1.
   assert logits.shape == (1, height, height)
   centre = height // 2
-  grads = jax.grad(lambda v: discriminator.apply(variables, v, train=False)[0, centre, centre])(x)
+  grads = jax.jit(jax.grad(
+      lambda v: discriminator.apply(variables, v, train=False)[0, centre, centre]))(x)
   rows, cols = np.nonzero(np.abs(np.asarray(grads[0, ..., 0])) > 0)
   field = translation.receptive_field(patch_layers)
   assert rows.max() - rows.min() + 1 == field and cols.max() - cols.min() + 1 == field
@@ -96,39 +105,46 @@ def test_patchgan_receptive_field(patch_layers, size):
 def _game_and_state(**fields):
   config = tiny_config(**PIX2PIX, **fields)
   game = games.make_game(config, SHAPE)
-  state = state_lib.init_state(config, SHAPE, jax.random.PRNGKey(0))
+  state = jax.jit(functools.partial(state_lib.init_state, config, SHAPE))(jax.random.PRNGKey(0))
   rng = np.random.default_rng(0)
   batch = {'src': jnp.asarray(rng.uniform(-1, 1, (4, *SHAPE)), jnp.float32),
            'x': jnp.asarray(rng.uniform(-1, 1, (4, *SHAPE)), jnp.float32)}
   return config, game, state, batch
 
 
+def _loss(game):
+  """`game.loss`, jitted (one program instead of op-by-op dispatch)."""
+  return jax.jit(game.loss, static_argnums=0)
+
+
 def _softplus(v):
   return np.logaddexp(0.0, np.asarray(v, np.float64))
 
 
+@pytest.mark.slow
 def test_losses_equal_the_papers_formulas():
   config, game, state, batch = _game_and_state()
   key = jax.random.PRNGKey(5)
-  fake, _ = game.generate(state.params['g'], state.batch_stats['g'], batch['src'], key)
-  real_logits, stats = game.judge(state.params['d'], state.batch_stats['d'], batch['src'],
+  fake, _ = jax.jit(game.generate)(state.params['g'], state.batch_stats['g'], batch['src'], key)
+  real_logits, stats = jax.jit(game.judge)(state.params['d'], state.batch_stats['d'], batch['src'],
                                   batch['x'])
-  fake_logits, _ = game.judge(state.params['d'], stats, batch['src'], fake)
-  d_loss, (_, d_metrics) = game.loss('d', {'d': state.params['d']}, state, batch, key, None)
+  fake_logits, _ = jax.jit(game.judge)(state.params['d'], stats, batch['src'], fake)
+  d_loss, (_, d_metrics) = _loss(game)('d', {'d': state.params['d']}, state, batch, key, None)
   expected_d = 0.5 * (_softplus(-real_logits).mean() + _softplus(fake_logits).mean())
   np.testing.assert_allclose(d_loss, expected_d, rtol=1e-5)
-  g_loss, (_, g_metrics) = game.loss('g', {'g': state.params['g']}, state, batch, key, None)
-  g_fake_logits, _ = game.judge(state.params['d'], state.batch_stats['d'], batch['src'], fake)
+  g_loss, (_, g_metrics) = _loss(game)('g', {'g': state.params['g']}, state, batch, key, None)
+  g_fake_logits, _ = jax.jit(game.judge)(state.params['d'], state.batch_stats['d'], batch['src'], fake)
   l1 = np.abs(np.asarray(fake, np.float64) - np.asarray(batch['x'])).mean()
   np.testing.assert_allclose(g_metrics['g_l1'], l1, rtol=1e-5)
   np.testing.assert_allclose(g_loss, 100 * l1 + _softplus(-g_fake_logits).mean(), rtol=1e-5)
   assert config.game.pix2pix.l1_weight == 100
 
 
+@pytest.mark.slow
 def test_ablations_drop_their_term():
   config, game, state, batch = _game_and_state(**{'game.pix2pix.adversarial_weight': 0.0})
   key = jax.random.PRNGKey(5)
-  g_loss, (_, metrics) = game.loss('g', {'g': state.params['g']}, state, batch, key, None)
+  g_loss, (_, metrics) = _loss(game)('g', {'g': state.params['g']}, state, batch, key, None)
   np.testing.assert_allclose(g_loss, 100 * metrics['g_l1'], rtol=1e-6)
   assert 'g_adv' not in metrics
   # L1 only: one whole step leaves D exactly where it was.
@@ -141,7 +157,7 @@ def test_ablations_drop_their_term():
   for a, b in zip(jax.tree.leaves(d_before), jax.tree.leaves(jax.device_get(after.params['d']))):
     np.testing.assert_array_equal(a, b)
   _, game, state, batch = _game_and_state(**{'game.pix2pix.l1_weight': 0.0})
-  g_loss, (_, metrics) = game.loss('g', {'g': state.params['g']}, state, batch, key, None)
+  g_loss, (_, metrics) = _loss(game)('g', {'g': state.params['g']}, state, batch, key, None)
   np.testing.assert_allclose(g_loss, metrics['g_adv'], rtol=1e-6)
 
 
@@ -187,6 +203,7 @@ def pix2pix_run(tmp_path_factory):
   return workdir
 
 
+@pytest.mark.slow
 def test_run_translates_previews_and_scores(pix2pix_run):
   run = gan_jax.load_run(pix2pix_run)
   src = np.random.default_rng(0).uniform(-1, 1, (5, 16, 16, 1)).astype(np.float32)

@@ -31,6 +31,7 @@ def _inputs(shape, module_cls):
   return jnp.asarray(rng.normal(size=(batch, height, width, channels)), jnp.float32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('use_bias', [True, False])
 @pytest.mark.parametrize('shape', SHAPES)
 @pytest.mark.parametrize('module_cls', [resampling.DownConv, resampling.UpConv])

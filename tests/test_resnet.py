@@ -242,6 +242,7 @@ def test_shapes_dtypes_and_architecture(spectral_norm):
   assert d_params['dense']['kernel'].shape == (8, 1)
 
 
+@pytest.mark.slow
 def test_outputs_are_finite_and_in_range():
   generator, g_vars = _generator(TINY)
   discriminator, d_vars = _discriminator(TINY)
@@ -280,6 +281,7 @@ def test_depth_follows_resolution(side, g_blocks, d_pooling):
   assert out.shape == (BATCH, *shape)
 
 
+@pytest.mark.slow
 def test_spectral_norm_is_applied_to_every_layer():
   discriminator, variables = _discriminator(SHAPE)
   x = _data(SHAPE)
@@ -358,6 +360,7 @@ def test_minibatch_stddev_channel():
                                 [True, False, True, False])
 
 
+@pytest.mark.slow
 def test_train_step_changes_parameters():
   config = tiny_config(**{'model.name': 'resnet', 'model.spectral_norm': True,
                           'loss.name': 'hinge', 'loss.n_critic': 2, 'batch_size': BATCH,
@@ -390,6 +393,7 @@ def test_train_step_changes_parameters():
     assert set(unchanged) <= allowed, (name, unchanged)
 
 
+@pytest.mark.slow
 def test_bfloat16_computes_in_bfloat16_and_returns_float32():
   generator, discriminator = models.make_models(
       _model_config(spectral_norm=True, compute_dtype='bfloat16'), TINY)

@@ -82,6 +82,7 @@ def _fake(game, state, z):
                                  mutable=['batch_stats'])[0]
 
 
+@pytest.mark.slow
 def test_discriminator_loss_equals_the_hand_written_formula():
   config, game, state, batch = _game_and_state(**{'game.semi_supervised.unlabeled_weight': 0.7})
   loss, (_, metrics) = game.loss('d', {'d': state.params['d']}, state, batch,

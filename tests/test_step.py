@@ -32,6 +32,7 @@ def _one_step(config, shape, mesh, batch):
       'loss.n_critic': 2}, (2,)),
     ({'model.name': 'mlp', 'loss.r1': 1.0, 'loss.name': 'least_squares'}, (2,)),
 ])
+@pytest.mark.slow
 def test_eight_devices_match_one(fields, shape):
   assert jax.device_count() == 8
   config = tiny_config(**fields)

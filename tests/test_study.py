@@ -24,6 +24,7 @@ def _ring_config():
   return config
 
 
+@pytest.mark.slow
 def test_parallel_seeds_follow_the_trajectories_of_separate_runs(tmp_path):
   config = _ring_config()
   states, finite, _ = multiseed.train_seeds(config, [3, 5])

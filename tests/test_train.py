@@ -22,6 +22,7 @@ def _leaves(state):
   return jax.tree.leaves(jax.device_get(state))
 
 
+@pytest.mark.slow
 def test_run_writes_metrics_samples_and_checkpoints(tmp_path):
   config = tiny_config(num_train_steps=4, checkpoint_every_steps=2, sample_every_steps=2,
                        keep_checkpoints=1)
@@ -129,6 +130,7 @@ def test_indivisible_batch_stops_before_training(tmp_path):
   assert not (tmp_path / 'checkpoints').exists() or not os.listdir(tmp_path / 'checkpoints')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', sorted(EXPERIMENTS.glob('*.py')), ids=lambda p: p.stem)
 def test_every_experiment_runs_two_tiny_steps(path, tmp_path):
   config = shrink(load_experiment(path))

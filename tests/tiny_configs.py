@@ -20,6 +20,15 @@ def shrink(config, num_steps: int = 2):
   config.data.num_examples = 256
   if config.data.num_labeled:  # One labelled example a class fits any tiny dataset.
     config.data.num_labeled = 10
+  # Translation and super-resolution: one residual block, small patches, a small D head.
+  config.model.resnet_blocks = min(config.model.resnet_blocks, 1)
+  config.model.sr_blocks = min(config.model.sr_blocks, 1)
+  config.model.sr_d_halvings = min(config.model.sr_d_halvings, 2)
+  config.model.sr_dense = min(config.model.sr_dense, 16)
+  if config.data.name == 'photos':
+    config.data.patch_size = 24  # SR: 6x6 LR; 16x16 HR left after the border crop for SSIM.
+  # Worker processes cost seconds to start; tests/test_data.py covers them.
+  config.data.num_workers = 0
   config.eval.num_samples = 64
   config.eval.num_real = 256
   config.eval.kid_subsets = 5

@@ -67,6 +67,23 @@ def check_state_format(meta: dict, path: str) -> None:
         f'again.')
 
 
+# Orbax splits each replicated array into one slice per device and copies the slices to
+# the host one by one ("replica-parallel" saving). For a GAN's many small arrays on 8
+# devices that is thousands of tiny transfers: 4.0 s to save a 16-block SRGAN state
+# against 0.75 s with whole arrays (8 channels, 8 CPU devices). Arrays under
+# this size are copied whole, from one replica; larger ones are still split.
+_MIN_SLICE_BYTES_FOR_REPLICA_PARALLEL = 16 << 20
+
+
+def _copy_small_arrays_whole() -> None:
+  """Registers orbax's jax.Array handler with the threshold above (idempotent; the same
+  bytes are written, so checkpoints read the same either way)."""
+  ocp.type_handlers.register_type_handler(
+      jax.Array, ocp.type_handlers.ArrayHandler(
+          min_slice_bytes_for_replica_parallel=_MIN_SLICE_BYTES_FOR_REPLICA_PARALLEL),
+      override=True)
+
+
 class Checkpointer:
   """Saves and restores a run's checkpoints under `directory`, keeping the last `keep`."""
 
@@ -76,6 +93,7 @@ class Checkpointer:
     self._saving_step = None
     self._failed = None  # The error of a save that failed, once raised.
     self._intact = set()  # Steps whose integrity record was checked in this process.
+    _copy_small_arrays_whole()
     # Orbax calls this after the items are final and before the rename that publishes
     # the checkpoint, so the record appears with the checkpoint, never after it.
     async_options = ocp.AsyncOptions(post_finalization_callback=self._write_manifest)
