@@ -100,6 +100,7 @@ print(jax.jit(lambda x: jnp.sin(x) @ x.T + 3)(jnp.arange(12.0).reshape(3, 4)).su
 
 @pytest.mark.parametrize('damage', [_flip_a_byte, _truncate, _garbage],
                          ids=lambda f: f.__name__.strip('_'))
+@pytest.mark.slow
 def test_a_damaged_compilation_cache_entry_is_compiled_again(tmp_path, damage):
   env = dict(os.environ, GAN_JAX_CACHE=str(tmp_path), JAX_PLATFORMS='cpu', XLA_FLAGS='',
              PYTHONPATH=os.pathsep.join(sys.path))

@@ -117,6 +117,7 @@ def test_losses_equal_the_papers_formulas():
   np.testing.assert_allclose(g_loss, adversarial + 10 * cycle, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_identity_term_needs_matching_channels_and_equals_its_formula():
   with pytest.raises(ValueError, match='identity_weight=0.5: the identity terms'):
     games.make_game(tiny_config(**{**CYCLEGAN, 'game.cyclegan.identity_weight': 0.5}), SHAPE)

@@ -83,6 +83,7 @@ def test_bad_eval_config_names_the_field():
         'eval.metrics': ('fid',), 'eval.extractor': 'digits8', 'eval.primary': 'modes'}).eval)
 
 
+@pytest.mark.slow
 def test_training_logs_metrics_and_keeps_the_best_checkpoint(tmp_path):
   config = _digits_eval_config(tmp_path, num_train_steps=4, checkpoint_every_steps=4,
                                **{'eval.every_steps': 2})

@@ -101,6 +101,7 @@ def test_discriminator_loss_equals_the_hand_written_formula():
                              np.mean(lab.argmax(1) != batch['y_lab']), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_generator_feature_matching_equals_the_hand_written_formula():
   config, game, state, batch = _game_and_state()
   loss, _ = game.loss('g', {'g': state.params['g']}, state, batch, jax.random.PRNGKey(3),
@@ -212,6 +213,7 @@ def _run(config):
                      meta={'num_classes': K})
 
 
+@pytest.mark.slow
 def test_classify_gives_logits_and_other_games_refuse():
   run = _run(tiny_config(**SSGAN))
   images = np.random.default_rng(0).uniform(-1, 1, (7, *SHAPE)).astype(np.float32)

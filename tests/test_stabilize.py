@@ -141,6 +141,7 @@ def test_diffaugment_and_minibatch_std_change_the_step_on_images():
     assert results[name] != pytest.approx(results['plain'], abs=1e-6), name
 
 
+@pytest.mark.slow
 def test_diffaugment_views_reals_and_fakes_in_both_updates_with_their_own_keys():
   """DiffAugment must show D augmented reals and augmented fakes, each drawn afresh.
 

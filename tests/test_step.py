@@ -106,6 +106,7 @@ def test_indivisible_batch_is_an_error():
     step_lib.make_train_step(config, parallel.make_mesh(), (2,))
 
 
+@pytest.mark.slow
 def test_sample_fn_uses_ema_and_data_space():
   # ema_decay 0.999: min(0.999, (1 + 0) / (10 + 0)) = 0.1 at step 0. A large rate, so
   # that raw and EMA weights, and their samples, differ far beyond rounding.

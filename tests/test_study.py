@@ -41,6 +41,7 @@ def test_parallel_seeds_follow_the_trajectories_of_separate_runs(tmp_path):
                          jax.tree.leaves(multiseed.seed_state(states, 1).params['g'])[0])
 
 
+@pytest.mark.slow
 def test_study_writes_per_seed_results_mean_and_std(tmp_path):
   config = _ring_config()
   result = study.run_study(config, str(tmp_path / 'serial'), seeds=2, first_seed=3)

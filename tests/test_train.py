@@ -36,6 +36,7 @@ def test_run_writes_metrics_samples_and_checkpoints(tmp_path):
   assert any(p.name.startswith('events') for p in (tmp_path / 'tensorboard').iterdir())
 
 
+@pytest.mark.slow
 def test_resume_is_exact(tmp_path):
   straight = train.train_and_evaluate(
       tiny_config(num_train_steps=4, checkpoint_every_steps=4), str(tmp_path / 'a'))
