@@ -75,13 +75,19 @@ def check_state_format(meta: dict, path: str) -> None:
 _MIN_SLICE_BYTES_FOR_REPLICA_PARALLEL = 16 << 20
 
 
+_registered = []  # Whether the handler below is registered (once: orbax logs each override).
+
+
 def _copy_small_arrays_whole() -> None:
-  """Registers orbax's jax.Array handler with the threshold above (idempotent; the same
-  bytes are written, so checkpoints read the same either way)."""
+  """Registers orbax's jax.Array handler with the threshold above, once per process (the
+  same bytes are written, so checkpoints read the same either way)."""
+  if _registered:
+    return
   ocp.type_handlers.register_type_handler(
       jax.Array, ocp.type_handlers.ArrayHandler(
           min_slice_bytes_for_replica_parallel=_MIN_SLICE_BYTES_FOR_REPLICA_PARALLEL),
       override=True)
+  _registered.append(True)
 
 
 class Checkpointer:
