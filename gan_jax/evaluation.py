@@ -151,12 +151,24 @@ def make_readout(game, batch_size: int = 500):
 
 def make_translate(game, direction: str = 'ab', batch_size: int = 500):
   """`translate(state, images) -> NumPy images`: the game's eval-mode translation in
-  `direction`, jitted, in batches (the last one smaller, which compiles once more)."""
+  `direction`, jitted, in batches. The last batch is padded with zeros to the size of the
+  others, so one compiled program serves all; eval mode translates each image on its
+  own (running statistics, no dropout), so the padding cannot change the others."""
   translate_fn = jax.jit(lambda state, images: game.translate(state, images, direction))
 
   def translate(state, images: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.asarray(translate_fn(state, jnp.asarray(images[i:i + batch_size])))
-                           for i in range(0, len(images), batch_size)])
+    images = np.asarray(images)
+    if not len(images):
+      raise ValueError('translate: got no images.')
+    batch = min(batch_size, len(images))
+    outputs = []
+    for start in range(0, len(images), batch):
+      chunk = images[start:start + batch]
+      real = len(chunk)
+      if real < batch:
+        chunk = np.concatenate([chunk, np.zeros((batch - real, *chunk.shape[1:]), chunk.dtype)])
+      outputs.append(np.asarray(translate_fn(state, jnp.asarray(chunk)))[:real])
+    return np.concatenate(outputs)
 
   return translate
 

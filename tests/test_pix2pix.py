@@ -11,6 +11,7 @@ import pytest
 
 import gan_jax
 from gan_jax import evaluate as evaluate_lib
+from gan_jax import evaluation
 from gan_jax import games
 from gan_jax import models
 from gan_jax import train
@@ -210,6 +211,9 @@ def test_run_translates_previews_and_scores(pix2pix_run):
   out = run.translate(src)
   assert out.shape == (5, 16, 16, 1) and np.abs(out).max() <= 1
   np.testing.assert_array_equal(out, run.translate(src))  # Eval mode: no dropout.
+  # Batches of 2: the last (1 image) is padded to 2; the translations do not change.
+  in_pairs = evaluation.make_translate(run.game, 'ab', batch_size=2)(run.state, src)
+  np.testing.assert_allclose(in_pairs, out, rtol=1e-5, atol=1e-6)
   # Fully convolutional: another size that the U-Net (depth 4, multiples of 16) pads.
   assert run.translate(src[:, :12, :12]).shape == (5, 12, 12, 1)
   with pytest.raises(ValueError, match=r'shape \(N, H, W, 1\)'):
