@@ -1,6 +1,6 @@
 """Evaluation speed: seconds to score N generated samples, in total and metric by metric.
 
-  python benchmarks/eval_speed.py --workdir=runs/digits_dcgan [--num_samples=10000]
+  python benchmarks/eval_speed.py --workdir=runs/digits_dcgan_unconditional [--num_samples=10000]
       [--metrics=fid,kid,precision_recall] [--extractor=digits8]
 
 Runs the evaluator of the trained run twice: the first call includes compilation and

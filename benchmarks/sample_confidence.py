@@ -13,7 +13,11 @@ likely class a probability of at least `--threshold` (0.9). Two classifiers judg
   python benchmarks/sample_confidence.py runs/digits_dcgan [more workdirs...]
 
 prints one JSON line per workdir (and one for the real held-out digits) with the
-confident shares and the class histogram of the confident samples.
+confident shares and the class histogram of the confident samples. Where the digit is
+known (the real digits' labels; the class a conditional run was asked for, cycling
+0..9) it also prints `mlp_confident_and_right`: the share the MLP is confident on *and*
+calls the intended digit, so a conditional generator cannot score by drawing some other
+clear digit.
 """
 
 import argparse
@@ -39,8 +43,9 @@ def train_mlp(seed: int = 0):
   return classifier, (x_test / 8.0 - 1.0).reshape(-1, 8, 8, 1), y_test
 
 
-def confidences(images: np.ndarray, mlp, threshold: float) -> dict:
-  """Confident shares under both classifiers, for NHWC 8x8x1 images in [-1, 1]."""
+def confidences(images: np.ndarray, mlp, threshold: float, labels=None) -> dict:
+  """Confident shares under both classifiers, for NHWC 8x8x1 images in [-1, 1]; with
+  `labels`, also the share confident on the intended digit."""
   flat = (np.clip(images, -1.0, 1.0).reshape(len(images), 64) + 1.0) * 8.0
   mlp_probs = mlp.predict_proba(flat)
   logits = digit_classifier.make_extractor('digits8').extract(
@@ -48,11 +53,14 @@ def confidences(images: np.ndarray, mlp, threshold: float) -> dict:
   digits8_probs = np.exp(logits - logits.max(1, keepdims=True))
   digits8_probs /= digits8_probs.sum(1, keepdims=True)
   confident = mlp_probs.max(1) >= threshold
+  right = {} if labels is None else {'mlp_confident_and_right': float(
+      (confident & (mlp_probs.argmax(1) == np.asarray(labels))).mean())}
   return {
       'mlp_confident': float(confident.mean()),
       'digits8_confident': float((digits8_probs.max(1) >= threshold).mean()),
       'mlp_confident_class_counts': np.bincount(mlp_probs.argmax(1)[confident],
                                                 minlength=10).tolist(),
+      **right,
   }
 
 
@@ -63,14 +71,16 @@ def main():
   parser.add_argument('--threshold', type=float, default=0.9)
   parser.add_argument('--seed', type=int, default=0, help='sampling noise seed')
   args = parser.parse_args()
-  mlp, real_images, _ = train_mlp()
+  mlp, real_images, real_labels = train_mlp()
   print(json.dumps({'workdir': 'real held-out digits', 'num': len(real_images),
-                    **confidences(real_images, mlp, args.threshold)}))
+                    **confidences(real_images, mlp, args.threshold, real_labels)}))
   for workdir in args.workdirs:
     run = load_run(workdir)
     samples = run.sample(args.num_samples, seed=args.seed)
+    # Run.sample cycles a conditional run's classes 0, 1, ..., 9, 0, ...
+    labels = np.arange(args.num_samples) % run.num_classes if run.is_conditional else None
     print(json.dumps({'workdir': workdir, 'step': run.step, 'num': args.num_samples,
-                      **confidences(samples, mlp, args.threshold)}))
+                      **confidences(samples, mlp, args.threshold, labels)}))
 
 
 if __name__ == '__main__':

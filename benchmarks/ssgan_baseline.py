@@ -35,7 +35,6 @@ from gan_jax import train
 from gan_jax import run as run_lib
 from gan_jax.core import optim
 from gan_jax.core import step as step_lib
-from gan_jax.data import labeled
 from gan_jax.default_config import config_from_file
 from gan_jax.games import semi_supervised
 

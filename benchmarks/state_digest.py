@@ -1,6 +1,6 @@
 """A digest of a short training run: to check that a refactor changes no number.
 
-  python benchmarks/state_digest.py --config=experiments/digits_dcgan.py --steps=200
+  python benchmarks/state_digest.py --config=experiments/digits_dcgan_unconditional.py --steps=200
 
 Trains the config for `--steps` steps through `gan_jax.train_and_evaluate` in a fresh
 temporary workdir and prints JSON: a SHA-256 of every player's parameters, batch

@@ -1,6 +1,6 @@
 """Step speed of an experiment: compile time, then steps/s and examples/s, printed as JSON.
 
-  python benchmarks/step_speed.py --config=experiments/digits_dcgan.py [--seconds=20]
+  python benchmarks/step_speed.py --config=experiments/digits_dcgan_unconditional.py [--seconds=20]
 
 Beside the step, the input pipeline's own speed: `loader_batches_per_sec` is how many
 of the step's batches (`batch_size * n_critic` examples each, read, preprocessed and

@@ -183,7 +183,7 @@ def config_from_file(path, *args) -> ml_collections.ConfigDict:
   """`get_config(*args)` of the experiment file at `path`, for experiments built on another.
 
   Experiments are files, not a package, so one that varies another loads it by path:
-  `config_from_file(pathlib.Path(__file__).parent / 'digits_cgan.py')`.
+  `config_from_file(pathlib.Path(__file__).parent / 'digits_dcgan.py')`.
   """
   path = pathlib.Path(path)
   spec = importlib.util.spec_from_file_location(path.stem, path)

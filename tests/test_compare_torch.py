@@ -14,7 +14,7 @@ from gan_jax.stabilize import packing
 from gan_jax.core import state as state_lib
 from gan_jax.core import step as step_lib
 from gan_jax.models import layers
-from tiny_configs import EXPERIMENTS
+from by_path import EXPERIMENTS
 from tiny_configs import load_experiment
 from tiny_configs import tiny_config
 

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-import gan_jax
 from gan_jax import evaluation
 from gan_jax import run as run_lib
 from gan_jax import train

@@ -1,6 +1,5 @@
 """Executes the notebooks with few steps, so they never rot."""
 
-import os
 import pathlib
 
 import nbformat

@@ -7,11 +7,9 @@ import os
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 from gan_jax import games
-from gan_jax import losses
 from gan_jax import models
 from gan_jax.stabilize import packing
 from gan_jax import parallel

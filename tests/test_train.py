@@ -2,7 +2,6 @@
 
 import json
 import os
-import pathlib
 import re
 import shutil
 
@@ -15,7 +14,8 @@ import tensorflow_datasets as tfds
 import gan_jax
 from gan_jax import train
 from gan_jax.core import validation
-from tiny_configs import EXPERIMENTS, load_experiment, shrink, tiny_config
+from by_path import EXPERIMENTS
+from tiny_configs import load_experiment, shrink, tiny_config
 
 
 def _leaves(state):

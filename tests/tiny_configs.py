@@ -1,6 +1,5 @@
 """Tiny variants of configs, so tests compile and run in seconds on a CPU."""
 
-from by_path import EXPERIMENTS  # noqa: F401  (re-exported for the tests)
 from by_path import load_module
 from gan_jax.default_config import get_base_config
 

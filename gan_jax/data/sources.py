@@ -526,6 +526,7 @@ def folder_source(data_config, seed: int) -> ArraySource:
   # A|B pairs (data.pairs=side_by_side) are two squares side by side.
   wide = data_config.get('pairs', '') == 'side_by_side'
   images, labels, skipped = [], [], []
+  first_path = None  # The first readable image, whose size every other must share.
   for path, label in files:
     try:
       array = read_image(path, mode, (2 * size if wide else size, size) if size else None)
@@ -535,12 +536,12 @@ def folder_source(data_config, seed: int) -> ArraySource:
                             f'skip unreadable files.') from e
       skipped.append(path)
       continue
-    if images and array.shape != images[0].shape:
-      raise ValueError(f'{path} is {array.shape[1]}x{array.shape[0]} but {first} is '
+    if first_path is None:
+      first_path = path
+    elif array.shape != images[0].shape:
+      raise ValueError(f'{path} is {array.shape[1]}x{array.shape[0]} but {first_path} is '
                        f'{images[0].shape[1]}x{images[0].shape[0]}; set config.data.image_size '
                        f'to resize every image to one size.')
-    if not images:
-      first = path
     images.append(array)
     labels.append(label)
   if skipped:
