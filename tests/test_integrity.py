@@ -88,6 +88,18 @@ def test_every_checkpoint_carries_a_record_of_its_item_files(tmp_path):
   checkpointer.close()
 
 
+def test_checkpoints_leave_orbaxs_global_handlers_alone(tmp_path):
+  # gan_jax configures its own jax.Array handler (whole small arrays); a user's own orbax
+  # checkpoints in the same process keep orbax's default.
+  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+  before = ocp.type_handlers.get_type_handler(jax.Array)
+  _save_steps(tmp_path).close()
+  after = ocp.type_handlers.get_type_handler(jax.Array)
+  assert after is before
+  assert after._min_slice_bytes_for_replica_parallel != (  # pylint: disable=protected-access
+      checkpoint_lib._MIN_SLICE_BYTES_FOR_REPLICA_PARALLEL)  # pylint: disable=protected-access
+
+
 @pytest.mark.parametrize('damage', DAMAGES, ids=lambda f: f.__name__)
 def test_a_damaged_newest_checkpoint_is_named_moved_aside_and_the_older_one_restored(
     tmp_path, caplog, damage):

@@ -17,6 +17,7 @@ import time
 from absl import logging
 import jax
 import ml_collections
+import numpy as np
 import orbax.checkpoint as ocp
 
 from gan_jax import default_config
@@ -75,19 +76,21 @@ def check_state_format(meta: dict, path: str) -> None:
 _MIN_SLICE_BYTES_FOR_REPLICA_PARALLEL = 16 << 20
 
 
-_registered = []  # Whether the handler below is registered (once: orbax logs each override).
-
-
-def _copy_small_arrays_whole() -> None:
-  """Registers orbax's jax.Array handler with the threshold above, once per process (the
-  same bytes are written, so checkpoints read the same either way)."""
-  if _registered:
-    return
-  ocp.type_handlers.register_type_handler(
-      jax.Array, ocp.type_handlers.ArrayHandler(
-          min_slice_bytes_for_replica_parallel=_MIN_SLICE_BYTES_FOR_REPLICA_PARALLEL),
-      override=True)
-  _registered.append(True)
+def _state_handler() -> ocp.PyTreeCheckpointHandler:
+  """Orbax's pytree handler for the state, with its own type-handler registry whose
+  jax.Array handler copies arrays under the threshold above whole (the same bytes are
+  written, so checkpoints read the same either way). A registry of its own leaves orbax's
+  global one, which the user's own checkpoints in this process use, untouched."""
+  handlers = ocp.type_handlers
+  # Orbax's default handlers (orbax 0.12's list, less the placeholder for `...`), with
+  # the jax.Array one configured.
+  registry = handlers.create_type_handler_registry(
+      (int, handlers.ScalarHandler()), (float, handlers.ScalarHandler()),
+      (bytes, handlers.ScalarHandler()), (np.number, handlers.ScalarHandler()),
+      (np.ndarray, handlers.NumpyHandler()), (str, handlers.StringHandler()),
+      (jax.Array, handlers.ArrayHandler(
+          min_slice_bytes_for_replica_parallel=_MIN_SLICE_BYTES_FOR_REPLICA_PARALLEL)))
+  return ocp.PyTreeCheckpointHandler(type_handler_registry=registry)
 
 
 class Checkpointer:
@@ -99,7 +102,6 @@ class Checkpointer:
     self._saving_step = None
     self._failed = None  # The error of a save that failed, once raised.
     self._intact = set()  # Steps whose integrity record was checked in this process.
-    _copy_small_arrays_whole()
     # Orbax calls this after the items are final and before the rename that publishes
     # the checkpoint, so the record appears with the checkpoint, never after it.
     async_options = ocp.AsyncOptions(post_finalization_callback=self._write_manifest)
@@ -108,7 +110,9 @@ class Checkpointer:
         cleanup_tmp_directories=not read_only,
         async_options=None if read_only else async_options)
     self._manager = ocp.CheckpointManager(
-        self.directory, options=options, item_names=(STATE, DATA, CONFIG, META))
+        self.directory, options=options, item_handlers={
+            STATE: _state_handler(), DATA: ocp.JsonCheckpointHandler(),
+            CONFIG: ocp.JsonCheckpointHandler(), META: ocp.JsonCheckpointHandler()})
 
   def latest_step(self) -> int | None:
     """The newest complete checkpoint's step, or None when there is none (unchecked:
@@ -215,7 +219,7 @@ class Checkpointer:
     self._saving_step = step
     try:
       self._manager.save(step, args=ocp.args.Composite(**{
-          STATE: ocp.args.StandardSave(state),
+          STATE: ocp.args.PyTreeSave(state),
           DATA: ocp.args.JsonSave(data_state),
           CONFIG: ocp.args.JsonSave(config.to_dict()),
           META: ocp.args.JsonSave(dict(meta, **{_HAS_MANIFEST: True})),
@@ -256,7 +260,9 @@ class Checkpointer:
     check_state_format(meta, self.path(step))
     try:
       restored = self._manager.restore(step, args=ocp.args.Composite(**{
-          STATE: ocp.args.StandardRestore(abstract_state),
+          STATE: ocp.args.PyTreeRestore(
+              abstract_state,
+              restore_args=ocp.checkpoint_utils.construct_restore_args(abstract_state)),
           DATA: ocp.args.JsonRestore(),
           CONFIG: ocp.args.JsonRestore(),
           META: ocp.args.JsonRestore(),
