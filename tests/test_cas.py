@@ -42,7 +42,13 @@ def test_cas_of_real_images_in_model_range_equals_the_baseline(digits, baseline)
   train_x, train_y, test_x, test_y = digits
   fake_x = train_x.astype(np.float32) / 127.5 - 1.0
   score = cas.classification_accuracy_score(fake_x, train_y, test_x, test_y, seed=0, **FAST)
-  assert score == baseline
+  # The two roads to [-1, 1] may round differently in the last bit (they did at XLA's
+  # optimisation level 0), which can move a test image or two over 8 epochs.
+  assert abs(score - baseline) <= 0.01
+  # The same images mis-scaled to [0, 1] do not pass, so the check above can fail.
+  misscaled = cas.classification_accuracy_score(train_x.astype(np.float32) / 255.0, train_y,
+                                                test_x, test_y, seed=0, **FAST)
+  assert misscaled < baseline - 0.05
 
 
 def test_shuffled_labels_give_chance_accuracy(digits):
