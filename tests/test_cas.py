@@ -32,10 +32,12 @@ def baseline(digits):
   return cas.real_data_accuracy_score(train_x, train_y, test_x, test_y, seed=0, **FAST)
 
 
+@pytest.mark.slow
 def test_real_digits_give_high_accuracy(baseline):
   assert baseline > 0.9
 
 
+@pytest.mark.slow
 def test_cas_of_real_images_in_model_range_equals_the_baseline(digits, baseline):
   # Generated images arrive as floats in [-1, 1]: the same images so scaled, and the
   # same seed, must train the same classifier as the uint8 baseline.
@@ -51,6 +53,7 @@ def test_cas_of_real_images_in_model_range_equals_the_baseline(digits, baseline)
   assert misscaled < baseline - 0.05
 
 
+@pytest.mark.slow
 def test_shuffled_labels_give_chance_accuracy(digits):
   train_x, train_y, test_x, test_y = digits
   shuffled = np.random.default_rng(0).permutation(train_y)
@@ -58,6 +61,7 @@ def test_shuffled_labels_give_chance_accuracy(digits):
   assert score < 0.3
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_for_a_seed(digits):
   train_x, train_y, _, _ = digits
   digest = lambda seed: digit_classifier.params_digest(  # noqa: E731
@@ -66,6 +70,7 @@ def test_training_is_deterministic_for_a_seed(digits):
   assert digest(0) != digest(1)
 
 
+@pytest.mark.slow
 def test_accuracy_agrees_with_sklearn(digits):
   train_x, train_y, test_x, test_y = digits
   model, params = cas.train_classifier(train_x, train_y, seed=0, epochs=2)

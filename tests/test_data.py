@@ -512,6 +512,7 @@ def test_resize():
   assert resized.shape == (4, 4, 3) and np.all(resized == 90)
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_batches():
   config = data_config(name='digits', num_workers=1)
   source = data.make_source(config, 0)

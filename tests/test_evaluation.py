@@ -94,6 +94,7 @@ def test_training_logs_metrics_and_keeps_the_best_checkpoint(tmp_path):
   assert os.listdir(tmp_path / 'run' / 'best') == [str(best_step)]
 
 
+@pytest.mark.slow
 def test_evaluate_writes_json(tmp_path):
   config = _digits_eval_config(tmp_path)
   train.train_and_evaluate(config, str(tmp_path / 'run'))

@@ -53,6 +53,7 @@ def test_split_is_seeded_stratified_and_disjoint(digits):
   assert np.bincount(labels[test]).min() >= 29  # About 30 of each class.
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_learns(digits):
   images, labels = digits
   x = training.to_model_range(images)
@@ -65,6 +66,7 @@ def test_training_is_deterministic_and_learns(digits):
   assert training.accuracy(model, first, x[test], labels[test]) > 0.85
 
 
+@pytest.mark.slow
 def test_training_command_writes_loadable_weights(tmp_path, digits):
   path = tmp_path / 'digits8.npz'
   meta = training.main(training.parse_args(['--model=digits8', '--epochs=1',

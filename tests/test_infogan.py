@@ -158,6 +158,7 @@ def test_infogan_run_samples_encodes_and_previews(infogan_run):
   assert 'eval/code_accuracy' in line and 'eval/code_purity' in line
 
 
+@pytest.mark.slow
 def test_infogan_api_errors(infogan_run, tmp_path):
   run = gan_jax.load_run(infogan_run)
   with pytest.raises(ValueError, match=r'continuous must have shape \(3, 2\)'):

@@ -28,6 +28,7 @@ def test_a_second_run_on_a_workdir_is_refused_naming_the_holder(tmp_path):
   assert not (tmp_path / 'checkpoints').exists() and not (tmp_path / 'metrics.jsonl').exists()
 
 
+@pytest.mark.slow
 def test_the_lock_of_a_killed_run_is_released(tmp_path):
   env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
   holder = subprocess.Popen([sys.executable, '-c', _HOLDER, str(tmp_path)],

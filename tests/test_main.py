@@ -31,6 +31,7 @@ def test_cli_trains_with_overrides(tmp_path):
   assert (tmp_path / 'samples' / 'step_0000002.png').is_file()
 
 
+@pytest.mark.slow
 def test_cli_rejects_a_misspelt_override(tmp_path):
   result = _main(*TINY, '--config.optim.g_lrr=1e-3', workdir=tmp_path)
   assert result.returncode != 0
@@ -38,6 +39,7 @@ def test_cli_rejects_a_misspelt_override(tmp_path):
   assert not (tmp_path / 'checkpoints').exists()
 
 
+@pytest.mark.slow
 def test_cli_rejects_an_unknown_model(tmp_path):
   result = _main(*TINY, '--config.model.name=stylegan', workdir=tmp_path)
   assert result.returncode != 0

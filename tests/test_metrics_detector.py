@@ -15,6 +15,7 @@ def test_wilson_interval_matches_scipy(successes, trials):
                              (expected.low, expected.high), atol=1e-9)
 
 
+@pytest.mark.slow
 def test_same_distribution_is_undetectable():
   # One held-out accuracy of 2,000 has a standard deviation of 0.011 around 0.5; the mean
   # of five independent repetitions, 0.005, so 0.02 is a 4-sigma bound.

@@ -100,6 +100,7 @@ def test_source_train_split():
       source.x, photos.random_patches(photos.load_train_photos(), 50, 24, seed=1))
 
 
+@pytest.mark.slow
 def test_source_defaults():
   source = photos.photo_patches_source(_config(), seed=0)
   assert source.x.shape == (photos.DEFAULT_NUM_PATCHES, photos.DEFAULT_PATCH_SIZE,

@@ -234,6 +234,7 @@ def test_run_translates_previews_and_scores(pix2pix_run):
   np.testing.assert_allclose(report['metrics']['psnr'], scores['eval/psnr'], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_translate_on_a_sampling_run_is_a_clear_error(tmp_path):
   train.train_and_evaluate(tiny_config(), str(tmp_path))
   with pytest.raises(ValueError, match='does not translate images'):

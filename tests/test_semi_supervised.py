@@ -118,6 +118,7 @@ def test_generator_feature_matching_equals_the_hand_written_formula():
   np.testing.assert_allclose(loss, np.mean(np.log1p(np.exp(-_logsumexp(fake)))), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_noise_layers_act_in_training_only():
   config = tiny_config(**SSGAN)
   game = games.make_game(config, SHAPE, K)

@@ -51,6 +51,7 @@ def test_a_failed_checkpoint_write_stops_the_run_and_keeps_the_previous_one(tmp_
   assert gan_jax.load_run(str(tmp_path)).step == 4
 
 
+@pytest.mark.slow
 def test_a_failed_sample_write_stops_the_run_naming_the_file(tmp_path, monkeypatch):
   train.train_and_evaluate(_config(num_train_steps=2), str(tmp_path))
   monkeypatch.setattr(Image.Image, 'save', _disk_full)
@@ -77,6 +78,7 @@ except OSError as error:
 '''
 
 
+@pytest.mark.slow
 def test_a_failed_metrics_write_leaves_no_partial_line(tmp_path):
   env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
   result = subprocess.run([sys.executable, '-c', _WRITER, str(tmp_path), '300'], env=env,
@@ -102,6 +104,7 @@ with writers.MetricWriter(sys.argv[1]) as writer:
 '''
 
 
+@pytest.mark.slow
 def test_a_reader_polling_a_live_metrics_file_sees_only_whole_records(tmp_path):
   env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
   (tmp_path / 'metrics.jsonl').touch()

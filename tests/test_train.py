@@ -47,6 +47,7 @@ def test_resume_is_exact(tmp_path):
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_resume_from_an_earlier_checkpoint_logs_each_step_once(tmp_path):
   train.train_and_evaluate(tiny_config(num_train_steps=3, checkpoint_every_steps=2,
                                        keep_checkpoints=2), str(tmp_path))
@@ -57,6 +58,7 @@ def test_resume_from_an_earlier_checkpoint_logs_each_step_once(tmp_path):
   assert [l['step'] for l in lines] == [1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_load_run_samples_from_the_ema_generator(tmp_path):
   train.train_and_evaluate(tiny_config(num_train_steps=2), str(tmp_path))
   run = gan_jax.load_run(str(tmp_path))
@@ -69,12 +71,14 @@ def test_load_run_samples_from_the_ema_generator(tmp_path):
     gan_jax.load_run(str(tmp_path), step=7)
 
 
+@pytest.mark.slow
 def test_load_run_points(tmp_path):
   config = tiny_config(**{'data.name': 'ring', 'model.name': 'mlp'})
   train.train_and_evaluate(config, str(tmp_path))
   assert gan_jax.load_run(str(tmp_path)).sample(10).shape == (10, 2)
 
 
+@pytest.mark.slow
 def test_divergence_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
   train.train_and_evaluate(tiny_config(**{'model.name': 'mlp'}), str(tmp_path))
   exploding = tiny_config(**{'model.name': 'mlp', 'optim.d_lr': 1e30,
