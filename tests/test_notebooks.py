@@ -6,7 +6,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from child_env import ONE_DEVICE_XLA_FLAGS
+
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / 'notebooks'
+# The translation notebook's 20 steps of a 32-channel U-Net run longer at XLA's level 0
+# than they save in compilation (34 s against 28 s at the default level); the others
+# are mostly compilation.
+DEFAULT_LEVEL = {'translation'}
 
 
 @pytest.mark.slow
@@ -14,7 +20,7 @@ NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / 'notebooks'
 def test_notebook_executes(path, monkeypatch):
   monkeypatch.setenv('NOTEBOOK_STEPS', '20')
   # One real CPU device in the kernel, whatever the test process forced for itself.
-  monkeypatch.setenv('XLA_FLAGS', '')
+  monkeypatch.setenv('XLA_FLAGS', '' if path.stem in DEFAULT_LEVEL else ONE_DEVICE_XLA_FLAGS)
   notebook = nbformat.read(path, as_version=4)
   NotebookClient(notebook, timeout=300, kernel_name='python3',
                  resources={'metadata': {'path': str(path.parent)}}).execute()
