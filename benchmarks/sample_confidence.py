@@ -29,6 +29,7 @@ from sklearn import model_selection
 from sklearn import neural_network
 
 from gan_jax.metrics.features import digit_classifier
+from gan_jax.run import class_labels
 from gan_jax.run import load_run
 
 
@@ -76,9 +77,10 @@ def main():
                     **confidences(real_images, mlp, args.threshold, real_labels)}))
   for workdir in args.workdirs:
     run = load_run(workdir)
-    samples = run.sample(args.num_samples, seed=args.seed)
-    # Run.sample cycles a conditional run's classes 0, 1, ..., 9, 0, ...
-    labels = np.arange(args.num_samples) % run.num_classes if run.is_conditional else None
+    # A conditional run draws the digits 0..9 in turn; the labels asked for are the truth.
+    labels = (class_labels(args.num_samples, run.num_classes) if run.is_conditional
+              else None)
+    samples = run.sample(args.num_samples, seed=args.seed, labels=labels)
     print(json.dumps({'workdir': workdir, 'step': run.step, 'num': args.num_samples,
                       **confidences(samples, mlp, args.threshold, labels)}))
 

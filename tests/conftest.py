@@ -6,14 +6,12 @@ at import time of the first module pytest loads.
 
 import os
 
-# Tests compile hundreds of tiny programs and run each a few steps, so XLA's CPU backend
-# optimisation (LLVM) costs far more than it saves: at level 0 a tiny pix2pix run's
-# compilation drops from 22 s to 9 s. Every comparison in the suite is between programs
-# compiled alike, or against references with tolerances. Set the flag yourself to
-# override it.
+from xla_flags import FAST_COMPILE  # tests/ is on sys.path when pytest loads conftest
+
+# Compile fast (see xla_flags.py) unless XLA_FLAGS already sets a level; 8 fake devices.
 _flags = os.environ.get('XLA_FLAGS', '')
 if '--xla_backend_optimization_level' not in _flags:
-  _flags += ' --xla_backend_optimization_level=0'
+  _flags += ' ' + FAST_COMPILE
 os.environ['XLA_FLAGS'] = (_flags + ' --xla_force_host_platform_device_count=8').strip()
 os.environ.setdefault('JAX_PLATFORMS', 'cpu')
 # Keeps TFDS and absl quiet and offline-friendly in tests.

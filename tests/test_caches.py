@@ -12,7 +12,7 @@ import pytest
 
 from gan_jax.metrics import evaluator as evaluator_lib
 from tiny_configs import tiny_config
-from child_env import ONE_DEVICE_XLA_FLAGS
+from xla_flags import FAST_COMPILE
 
 
 class _Extractor:
@@ -103,7 +103,7 @@ print(jax.jit(lambda x: jnp.sin(x) @ x.T + 3)(jnp.arange(12.0).reshape(3, 4)).su
                          ids=lambda f: f.__name__.strip('_'))
 @pytest.mark.slow
 def test_a_damaged_compilation_cache_entry_is_compiled_again(tmp_path, damage):
-  env = dict(os.environ, GAN_JAX_CACHE=str(tmp_path), JAX_PLATFORMS='cpu', XLA_FLAGS=ONE_DEVICE_XLA_FLAGS,
+  env = dict(os.environ, GAN_JAX_CACHE=str(tmp_path), JAX_PLATFORMS='cpu', XLA_FLAGS=FAST_COMPILE,
              PYTHONPATH=os.pathsep.join(sys.path))
 
   def run():

@@ -15,7 +15,7 @@ from gan_jax import train
 from gan_jax.evaluate import evaluate_run
 from gan_jax.metrics import evaluator as evaluator_lib
 from tiny_configs import tiny_config
-from child_env import ONE_DEVICE_XLA_FLAGS
+from xla_flags import FAST_COMPILE
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -117,7 +117,7 @@ def test_evaluate_cli_on_a_ring_run(tmp_path):
   train.train_and_evaluate(config, str(tmp_path))
   result = subprocess.run(
       [sys.executable, '-m', 'gan_jax.evaluate', f'--workdir={tmp_path}', '--num_samples=100'],
-      cwd=ROOT, env=dict(os.environ, XLA_FLAGS=ONE_DEVICE_XLA_FLAGS), capture_output=True, text=True, timeout=300)
+      cwd=ROOT, env=dict(os.environ, XLA_FLAGS=FAST_COMPILE), capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-2000:]
   report = json.loads(result.stdout)
   assert report['step'] == 2 and report['num_samples'] == 100

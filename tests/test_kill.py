@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import gan_jax
-from child_env import ONE_DEVICE_XLA_FLAGS
+from xla_flags import FAST_COMPILE
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FLAGS = ['--config=experiments/ring_gan.py', '--config.num_train_steps=12',
@@ -28,7 +28,7 @@ KILLS = ['best_save:1', 'save_item:3', 'eval:1', 'save_record:2', 'sample:2', 'm
 def _launch(workdir, kill=None):
   # One CPU device, as a user's run; the same for the reference and the killed runs.
   # Every program goes to the compilation cache, so restarts skip compiling.
-  env = dict(os.environ, JAX_PLATFORMS='cpu', XLA_FLAGS=ONE_DEVICE_XLA_FLAGS,
+  env = dict(os.environ, JAX_PLATFORMS='cpu', XLA_FLAGS=FAST_COMPILE,
              JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS='0',
              PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / 'tests'), *sys.path]))
   command = ([sys.executable, str(ROOT / 'tests' / 'kill_points.py'), kill] if kill

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from gan_jax import models
-from child_env import ONE_DEVICE_XLA_FLAGS
+from xla_flags import FAST_COMPILE
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TINY = ['--config.num_train_steps=2', '--config.batch_size=16', '--config.log_every_steps=1',
@@ -17,7 +17,7 @@ TINY = ['--config.num_train_steps=2', '--config.batch_size=16', '--config.log_ev
 
 
 def _main(*args, workdir):
-  env = dict(os.environ, JAX_PLATFORMS='cpu', XLA_FLAGS=ONE_DEVICE_XLA_FLAGS)
+  env = dict(os.environ, JAX_PLATFORMS='cpu', XLA_FLAGS=FAST_COMPILE)
   return subprocess.run(
       [sys.executable, '-m', 'gan_jax.main', '--config=experiments/digits_dcgan.py',
        f'--workdir={workdir}', *args],

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gan_jax
-from child_env import ONE_DEVICE_XLA_FLAGS
+from xla_flags import FAST_COMPILE
 
 TESTS = pathlib.Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -54,7 +54,7 @@ def _launch(config_path, workdir, num_processes: int, steps: int) -> None:
   port = _free_port()
   procs = []
   for process_id in range(num_processes):
-    env = dict(os.environ, XLA_FLAGS=ONE_DEVICE_XLA_FLAGS, JAX_PLATFORMS='cpu',
+    env = dict(os.environ, XLA_FLAGS=FAST_COMPILE, JAX_PLATFORMS='cpu',
                PYTHONPATH=str(ROOT))
     args = [sys.executable, '-m', 'gan_jax.main', f'--config={config_path}',
             f'--workdir={workdir}', f'--config.num_train_steps={steps}']

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from child_env import ONE_DEVICE_XLA_FLAGS
+from xla_flags import FAST_COMPILE
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / 'notebooks'
 # The translation notebook's 20 steps of a 32-channel U-Net run longer at XLA's level 0
@@ -20,7 +20,7 @@ DEFAULT_LEVEL = {'translation'}
 def test_notebook_executes(path, monkeypatch):
   monkeypatch.setenv('NOTEBOOK_STEPS', '20')
   # One real CPU device in the kernel, whatever the test process forced for itself.
-  monkeypatch.setenv('XLA_FLAGS', '' if path.stem in DEFAULT_LEVEL else ONE_DEVICE_XLA_FLAGS)
+  monkeypatch.setenv('XLA_FLAGS', '' if path.stem in DEFAULT_LEVEL else FAST_COMPILE)
   notebook = nbformat.read(path, as_version=4)
   NotebookClient(notebook, timeout=300, kernel_name='python3',
                  resources={'metadata': {'path': str(path.parent)}}).execute()
