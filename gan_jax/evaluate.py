@@ -6,6 +6,7 @@ The metrics are those of the run's `config.eval` (or `--metrics=fid,kid`); the r
 goes to `<workdir>/eval/step_<STEP>.json` with the config of the evaluation.
 """
 
+import functools
 import json
 import os
 
@@ -42,9 +43,13 @@ def evaluate_run(workdir: str, step: int | None = None, num_samples: int | None 
   if run.game.readouts:
     readout_fn = evaluation.make_readout(run.game)
     readout = lambda images: readout_fn(run.state, images)  # pylint: disable=unnecessary-lambda-assignment
+  translate_back = evaluation.make_translate_back(run.game, config)
+  if translate_back is not None:
+    translate_back = functools.partial(translate_back, run.state)
   generate = evaluation.make_generate(run.game, run.sample_fn, config, evaluator)
   results, seconds = evaluator.evaluate(lambda num: generate(run.state, num), readout,
-                                        translated=bool(run.game.translations))
+                                        translated=bool(run.game.translations),
+                                        translate_back=translate_back)
   report = {'step': run.step, 'metrics': results, 'seconds': seconds,
             'num_samples': config.eval.num_samples, 'extractor': config.eval.extractor,
             'reference_cache': evaluator.cache_path if evaluator.extractor else None}

@@ -173,6 +173,15 @@ def make_translate(game, direction: str = 'ab', batch_size: int = 500):
   return translate
 
 
+def make_translate_back(game, config):
+  """`translate_back(state, images)`: the way back from the scored direction's targets
+  to its sources (G_ba after G_ab), for the 'way_back' metrics; None for games that
+  translate one way or not at all."""
+  if len(game.translations) < 2:
+    return None
+  return make_translate(game, game.eval_direction[::-1], int(config.eval.batch_size))
+
+
 def make_generate(game, sample_fn, config, evaluator, mesh=None):
   """`generate(state, num)`: what the evaluator scores for `game`.
 

@@ -70,11 +70,12 @@ class BestCheckpoint:
   """Evaluates a state, logs the results, and keeps the best one in `workdir/best`."""
 
   def __init__(self, config, evaluator, generate, workdir: str, readout=None,
-               translated: bool = False):
+               translated: bool = False, translate_back=None):
     # readout(state, images) -> dict: the game's readout, for the metrics that need it;
-    # translated: `generate` translates the reference set's sources (translation games).
+    # translated: `generate` translates the reference set's sources (translation games);
+    # translate_back(state, images): the way back of a two-way game (cycle metrics).
     self.evaluator, self.generate, self.readout = evaluator, generate, readout
-    self.translated = translated
+    self.translated, self.translate_back = translated, translate_back
     self.key = evaluation.evaluator_lib.primary_key(config.eval)
     self.checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'best'), keep=1)
     # A damaged best checkpoint is moved aside and the search for the best starts again.
@@ -85,8 +86,9 @@ class BestCheckpoint:
   def evaluate(self, step: int, state, save_best) -> dict:
     """Scores `state`; calls `save_best(checkpointer, meta_update)` when it beats the best."""
     readout = None if self.readout is None else functools.partial(self.readout, state)
+    back = None if self.translate_back is None else functools.partial(self.translate_back, state)
     results, seconds = self.evaluator.evaluate(lambda num: self.generate(state, num), readout,
-                                               self.translated)
+                                               self.translated, back)
     if evaluation.evaluator_lib.is_improvement(self.key, results[self.key], self.value):
       self.value = float(results[self.key])
       save_best(self.checkpointer, {'best_key': self.key, 'best_value': self.value})
@@ -227,7 +229,8 @@ def _train_and_evaluate(config, workdir: str):
         config, evaluator, workdir=workdir,
         generate=evaluation.make_generate(game, sample_fn, config, evaluator, mesh),
         readout=evaluation.make_readout(game) if game.readouts else None,
-        translated=bool(game.translations))
+        translated=bool(game.translations),
+        translate_back=evaluation.make_translate_back(game, config))
 
   num_steps = config.num_train_steps
   metric_writer = writers.MetricWriter(workdir, enabled=is_writer, resume_step=start_step)

@@ -10,13 +10,16 @@ import pytest
 
 import gan_jax
 from gan_jax import data
+from gan_jax import evaluation
 from gan_jax import games
 from gan_jax import train
 from gan_jax.core import state as state_lib
 from gan_jax.core import validation
 from gan_jax.data import photos
 from gan_jax.data import unpaired
+from gan_jax.games import base
 from gan_jax.games import cyclegan
+from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.models import translation
 from tiny_configs import tiny_config
 
@@ -182,6 +185,41 @@ def test_style_patches_come_from_the_painting_file(tmp_path):
                           0, SHAPE)
 
 
+def test_cycle_metric_scores_the_way_back_against_the_sources():
+  from skimage import metrics as sk_metrics  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  src = rng.uniform(-1, 1, (3, 12, 12, 3))
+  fake = rng.uniform(-1, 1, (3, 12, 12, 3))
+  seen = []
+
+  def translate_back(images):  # Half way back to the sources: a known, imperfect cycle.
+    seen.append(images)
+    return 0.5 * images + 0.5 * src
+
+  inputs = evaluator_lib.MetricInputs(None, fake, None, None, None,
+                                      lambda: {'src': src, 'x': fake}, None, None,
+                                      translate_back)
+  scores = evaluator_lib.METRICS['cycle'].compute(inputs)
+  np.testing.assert_array_equal(seen[0], fake)  # The fakes are what goes back.
+  back = 0.5 * fake + 0.5 * src
+  np.testing.assert_allclose(scores['cycle_l1'], np.mean(np.abs(back - src)), rtol=1e-6)
+  unit_back, unit_src = (back + 1) / 2, (src + 1) / 2
+  psnr = [sk_metrics.peak_signal_noise_ratio(x, y, data_range=1.0)
+          for x, y in zip(unit_back, unit_src)]
+  ssim = [sk_metrics.structural_similarity(x, y, gaussian_weights=True, sigma=1.5,
+                                           use_sample_covariance=False, data_range=1.0,
+                                           channel_axis=-1) for x, y in zip(unit_back, unit_src)]
+  np.testing.assert_allclose(scores['cycle_psnr'], np.mean(psnr), rtol=1e-6)
+  np.testing.assert_allclose(scores['cycle_ssim'], np.mean(ssim), rtol=1e-6)
+
+
+def test_cycle_metric_needs_a_two_way_game():
+  with pytest.raises(ValueError, match=r"\['cycle'\] map translations back"):
+    validation.check_game(tiny_config(**{'game.name': 'pix2pix', 'model.name': 'unet',
+                                         'data.pairs': 'edges', 'eval.metrics': ('cycle',)}))
+  validation.check_game(tiny_config(**CYCLEGAN, **{'eval.metrics': ('cycle',)}))
+
+
 def test_bad_configs_are_clear_errors():
   with pytest.raises(ValueError, match='learns from two unpaired domains'):
     validation.check_game(tiny_config(**{**CYCLEGAN, 'data.domain_b': ''}))
@@ -209,3 +247,19 @@ def test_run_translates_both_ways_and_previews(tmp_path):
     run.translate(a, 'ba')
   assert os.path.exists(tmp_path / 'samples' / 'step_0000002.png')
   assert int(run.state.extra['count_a']) == 4  # The pool filled (batch 16 > 4) and is saved.
+
+
+@pytest.mark.slow
+def test_the_way_back_is_the_other_generator_in_eval_mode():
+  config, _, state, batch = _game_and_state()
+  for direction, back in (('ab', 'g_ba'), ('ba', 'g_ab')):
+    config.game.cyclegan.eval_direction = direction  # The same players, scored either way.
+    game = games.make_game(config, SHAPE)
+    translated = batch['a'] if direction == 'ba' else jnp.tile(batch['a'], (1, 1, 1, 3))
+    way_back = evaluation.make_translate_back(game, config)(state, np.asarray(translated))
+    expected = base.apply(game.modules[back], state.ema[back], state.batch_stats[back],
+                          {'x': translated}, train=False)[0]
+    np.testing.assert_allclose(way_back, expected, rtol=1e-5, atol=1e-6)
+  pix2pix = tiny_config(**{'game.name': 'pix2pix', 'model.name': 'unet', 'data.pairs': 'edges',
+                           'model.patch_layers': 1})
+  assert evaluation.make_translate_back(games.make_game(pix2pix, SHAPE), pix2pix) is None

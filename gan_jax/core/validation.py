@@ -98,6 +98,11 @@ def check_game(config, num_classes: int | None = None) -> None:
     raise ValueError(f'config.eval.metrics {paired} compare translations with their targets, '
                      f'which config.game.name={config.game.name!r} does not make; use a '
                      'translation game (pix2pix, cyclegan).')
+  two_way = [m for m in config.eval.metrics if 'way_back' in evaluator.METRICS[m].needs]
+  if two_way and len(game_class.translations) < 2:
+    raise ValueError(f'config.eval.metrics {two_way} map translations back to their sources, '
+                     f'which config.game.name={config.game.name!r} cannot do; use a two-way '
+                     'translation game (cyclegan).')
   if num_classes is not None and game_class.needs_labels and num_classes < 2:
     raise ValueError(f'config.game.name={config.game.name!r} needs labelled data, but '
                      f'config.data.name={config.data.name!r} has no labels here; use a '

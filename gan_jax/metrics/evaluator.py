@@ -44,7 +44,9 @@ class Metric(NamedTuple):
   and the reference), 'labels' (samples generated for known classes: conditional games),
   'mixture' (the means and std of a 2-D mixture), 'real' (the real examples themselves),
   'readout' (the game's readout of real images: InfoGAN's codes, class logits), 'pairs'
-  (the fakes are translations of the reference set's source images, fake i of real i).
+  (the fakes are translations of the reference set's source images, fake i of real i),
+  'way_back' (the game also translates the other way, so the fakes can be mapped back to
+  their sources: CycleGAN's cycle).
   `compute(inputs: MetricInputs) -> {key: value}`.
   """
   keys: tuple[str, ...]
@@ -52,7 +54,7 @@ class Metric(NamedTuple):
   compute: Callable
 
 
-NEEDS = ('features', 'labels', 'mixture', 'real', 'readout', 'pairs')
+NEEDS = ('features', 'labels', 'mixture', 'real', 'readout', 'pairs', 'way_back')
 
 
 class MetricInputs(NamedTuple):
@@ -65,6 +67,8 @@ class MetricInputs(NamedTuple):
   real_examples: Callable[[], dict]  # The real reference set {'x', 'y'}, loaded on use.
   mixture: tuple | None  # (means (K, 2), std) of a 2-D mixture.
   readout: Callable[[np.ndarray], dict] | None  # The game's readout of images, or None.
+  # Translates data-space images back to the source domain (two-way games), or None.
+  translate_back: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def _fid(m: MetricInputs) -> dict:
@@ -177,6 +181,14 @@ def _translation(m: MetricInputs) -> dict:
   return translation_scores(m.fake, target)
 
 
+def _cycle(m: MetricInputs) -> dict:
+  # Fake i is G(src_i); its way back F(G(src_i)) should give src_i again (CycleGAN's cycle
+  # consistency, measured on held-out sources in eval mode).
+  source = np.asarray(m.real_examples()['src'])[:len(m.fake)]
+  scores = translation_scores(m.translate_back(m.fake), source)
+  return {f'cycle_{name}': value for name, value in scores.items()}
+
+
 def _sr_quality(m: MetricInputs) -> dict:
   # Fake i super-resolves reference LR i: Y-PSNR/SSIM against its HR, beside bicubic's.
   from gan_jax.metrics import super_resolution  # pylint: disable=g-import-not-at-top
@@ -255,6 +267,10 @@ METRICS = {
     'translation': Metric(('l1', 'psnr', 'ssim'), frozenset({'pairs', 'real'}), _translation),
     'fcn_score': Metric(('fcn_accuracy', 'fcn_accuracy_real'),
                         frozenset({'features', 'pairs', 'real'}), _fcn_score),
+    # Two-way translation games (cyclegan): L1, PSNR and SSIM of the translated reference
+    # sources mapped back, F(G(src)), against the sources themselves.
+    'cycle': Metric(('cycle_l1', 'cycle_psnr', 'cycle_ssim'),
+                    frozenset({'pairs', 'real', 'way_back'}), _cycle),
     # Super-resolution (srgan): Y-channel PSNR/SSIM, 4-pixel border cropped, 8-bit images,
     # of the super-resolved reference LR against its HR, and of PIL's bicubic upsampling.
     'sr_quality': Metric(('psnr_y', 'ssim_y', 'psnr_y_bicubic', 'ssim_y_bicubic'),
@@ -268,7 +284,7 @@ NEEDS_EXTRACTOR = tuple(name for name, m in METRICS.items() if 'features' in m.n
 NEEDS_LABELS = tuple(name for name, m in METRICS.items() if 'labels' in m.needs)
 # Result keys for which smaller is better (all others: larger is better).
 LOWER_IS_BETTER = ('fid', 'kid_mean', 'class_kl', 'mode_kl', 'detector_accuracy', 'intra_fid',
-                   'intra_fid_max', 'l1', 'lpips', 'lpips_bicubic')
+                   'intra_fid_max', 'l1', 'cycle_l1', 'lpips', 'lpips_bicubic')
 # 2: the reference holds the real examples' labels (class-conditional metrics).
 CACHE_VERSION = 2
 
@@ -420,7 +436,9 @@ class Evaluator:
 
   def evaluate(self, generate: Callable[[int], np.ndarray],
                readout: Callable[[np.ndarray], dict] | None = None,
-               translated: bool = False) -> tuple[dict, dict]:
+               translated: bool = False,
+               translate_back: Callable[[np.ndarray], np.ndarray] | None = None
+               ) -> tuple[dict, dict]:
     """(results, seconds): metric values and the time each step took.
 
     `generate(num)` returns `num` samples in data space (NumPy), or (samples, labels)
@@ -429,6 +447,8 @@ class Evaluator:
     the game's readout (`evaluation.make_readout`), which the 'readout' metrics need.
     `translated` says that `generate` translates the reference set's source images in
     order (`evaluation.make_generate` of a translation game), which the 'pairs' metrics need.
+    `translate_back(images)` maps translations back to the source domain
+    (`evaluation.make_translate_back` of a two-way game), which the 'way_back' metrics need.
     """
     needs_readout = [m for m in self.metrics if 'readout' in METRICS[m].needs]
     if needs_readout and readout is None:
@@ -438,6 +458,10 @@ class Evaluator:
     if needs_pairs and not translated:
       raise ValueError(f'config.eval.metrics {needs_pairs} compare translations with their '
                        'targets: they need a translation game (pix2pix).')
+    needs_way_back = [m for m in self.metrics if 'way_back' in METRICS[m].needs]
+    if needs_way_back and translate_back is None:
+      raise ValueError(f'config.eval.metrics {needs_way_back} map translations back to their '
+                       'sources: they need a two-way translation game (cyclegan).')
     seconds = {}
     start = time.perf_counter()
     generated = generate(self.config.num_samples)
@@ -457,7 +481,7 @@ class Evaluator:
       reference = self.reference()
       seconds['reference'] = time.perf_counter() - start
     inputs = MetricInputs(self.config, fake, fake_labels, fake_outputs, reference,
-                          self.real_examples, self.mixture, readout)
+                          self.real_examples, self.mixture, readout, translate_back)
     results = {}
     for name in self.metrics:
       start = time.perf_counter()
