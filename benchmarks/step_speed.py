@@ -32,6 +32,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from gan_jax import data
+from gan_jax import games
 from gan_jax import parallel
 from gan_jax.core import state as state_lib
 from gan_jax.core import step as step_lib
@@ -65,9 +66,32 @@ def num_classes_of(config) -> int:
   """The data's number of classes (0 when unlabelled), without a TFDS dataset's files."""
   if config.data.name == 'tfds':
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-    label = tfds.builder(config.data.tfds_name).info.features.get('label')
+    features = tfds.builder(config.data.tfds_name).info.features
+    label = features['label'] if 'label' in features else None
     return int(getattr(label, 'num_classes', 0) or 0)
   return int(data.make_source(config.data, config.seed).num_classes)
+
+
+def synthetic_batch(game, rows: int, lead: tuple, num_classes: int,
+                    rng: np.random.Generator) -> dict:
+  """A batch of the structure `game` reads, random values of its shapes: {'x', 'y'}; with
+  'src' for paired games (pix2pix, srgan), {'a', 'b', 'y_a', 'y_b'} for unpaired ones
+  (cyclegan), and 'x_lab', 'y_lab' for the labelled stream of semi-supervised games."""
+  def images(shape):
+    return rng.uniform(-1, 1, (*lead, rows, *shape)).astype(np.float32)
+
+  def labels():
+    return rng.integers(0, max(num_classes, 1), (*lead, rows)).astype(np.int32)
+
+  if game.reads_unpaired:
+    return {'a': images(game.data_shape), 'b': images(game.b_shape), 'y_a': labels(),
+            'y_b': labels()}
+  batch = {'x': images(game.data_shape), 'y': labels()}
+  if game.reads_pairs:
+    batch['src'] = images(game.src_shape)
+  if game.reads_labeled_stream:
+    batch['x_lab'], batch['y_lab'] = images(game.data_shape), labels()
+  return batch
 
 
 def _flops_per_step(config, mesh, shape, state, batch, compiled, per_call: int,
@@ -124,10 +148,9 @@ def main(argv):
   if on_device.make_device_sampler(config.data) is not None:
     batch = None  # The step draws its own data (fresh-sample 2-D mixtures).
   else:
-    batch = parallel.global_batch(
-        {'x': rng.uniform(-1, 1, (*lead, rows, *shape)).astype(np.float32),
-         'y': rng.integers(0, max(num_classes, 1), (*lead, rows)).astype(np.int32)},
-        mesh, stacked=per_call > 1)
+    game = games.make_game(config, shape, num_classes)
+    batch = parallel.global_batch(synthetic_batch(game, rows, lead, num_classes, rng), mesh,
+                                  stacked=per_call > 1)
   state = state_lib.create_state(config, shape, mesh, num_classes)
   train_step = step_lib.make_train_step(config, mesh, shape, per_call, num_classes)
 
