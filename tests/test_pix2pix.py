@@ -187,11 +187,27 @@ def test_fcn_score_counts_translations_against_the_originals_labels():
   labels = np.array([0, 1, 2, 1])
   fake_logits = np.eye(3)[[0, 1, 1, 1]]  # 3 of 4 translations keep their class.
   reference = {'logits': np.eye(3)[[0, 1, 2, 0]], 'labels': labels}
-  inputs = evaluator_lib.MetricInputs(None, np.zeros((4, 8, 8, 1)), None,
-                                      {'logits': fake_logits}, reference,
-                                      lambda: {'x': None, 'y': labels}, None, None)
-  assert evaluator_lib.METRICS['fcn_score'].compute(inputs) == {
-      'fcn_accuracy': 0.75, 'fcn_accuracy_real': 0.75}
+  rgb_sources = np.random.default_rng(0).uniform(-1, 1, (4, 8, 8, 3)).astype(np.float32)
+  seen = []
+
+  def extract(images):  # The classifier on the sources as they are: 2 of 4 right.
+    seen.append(images)
+    return {'logits': np.eye(3)[[0, 2, 0, 1]]}
+
+  def scores(sources):
+    inputs = evaluator_lib.MetricInputs(None, np.zeros((4, 8, 8, 1)), None,
+                                        {'logits': fake_logits}, reference,
+                                        lambda: {'x': None, 'y': labels, 'src': sources},
+                                        None, None, None, extract)
+    return evaluator_lib.METRICS['fcn_score'].compute(inputs)
+
+  assert scores(rgb_sources) == {'fcn_accuracy': 0.75, 'fcn_accuracy_real': 0.75,
+                                 'fcn_accuracy_source': 0.5}
+  # RGB sources reach the grey classifier as their BT.601 luma.
+  luma = 0.299 * rgb_sources[..., :1] + 0.587 * rgb_sources[..., 1:2] + 0.114 * rgb_sources[..., 2:]
+  np.testing.assert_allclose(seen[0], luma, rtol=1e-6, atol=1e-6)
+  # Sources of another size (super-resolution's LR) are not the classifier's input.
+  assert np.isnan(scores(np.zeros((4, 4, 4, 1)))['fcn_accuracy_source'])
 
 
 @pytest.fixture(scope='module')

@@ -69,6 +69,8 @@ class MetricInputs(NamedTuple):
   readout: Callable[[np.ndarray], dict] | None  # The game's readout of images, or None.
   # Translates data-space images back to the source domain (two-way games), or None.
   translate_back: Callable[[np.ndarray], np.ndarray] | None = None
+  # The feature network itself (images -> {'features', 'logits'}), or None.
+  extract: Callable[[np.ndarray], dict] | None = None
 
 
 def _fid(m: MetricInputs) -> dict:
@@ -208,9 +210,21 @@ def _lpips(m: MetricInputs) -> dict:
           'lpips_bicubic': float(np.mean(metric.distance(bicubic, target)))}
 
 
+def _as_channels(images: np.ndarray, channels: int) -> np.ndarray:
+  """`images` with `channels` channels: RGB to grey by the ITU-R BT.601 luma (linear, so
+  it holds in [-1, 1] as in [0, 255]), grey to RGB by repeating it."""
+  if images.shape[-1] == channels:
+    return images
+  if channels == 1:
+    return (images @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+  return np.repeat(images, channels, axis=-1)
+
+
 def _fcn_score(m: MetricInputs) -> dict:
   # pix2pix's FCN-score: the dataset's classifier on translated images, scored against
-  # the labels of the originals, beside its accuracy on the real targets themselves.
+  # the labels of the originals, beside its accuracy on the real targets themselves and
+  # on the sources as they are (grey-converted where the classifier needs it): what the
+  # translation adds over classifying its input.
   real = m.real_examples()
   # The sources' labels: their own for unpaired data ('src_y'), the pair's otherwise.
   labels = np.asarray(real['src_y'] if 'src_y' in real else real['y'])[:len(m.fake)]
@@ -219,8 +233,16 @@ def _fcn_score(m: MetricInputs) -> dict:
                      'the labels of the originals, but the reference set has none: use a '
                      'labelled source.')
   translated = np.argmax(m.fake_outputs['logits'], axis=1) == labels
-  real = np.argmax(m.reference['logits'], axis=1) == m.reference['labels']
-  return {'fcn_accuracy': float(np.mean(translated)), 'fcn_accuracy_real': float(np.mean(real))}
+  real_right = np.argmax(m.reference['logits'], axis=1) == m.reference['labels']
+  scores = {'fcn_accuracy': float(np.mean(translated)),
+            'fcn_accuracy_real': float(np.mean(real_right))}
+  sources = np.asarray(real['src'])[:len(m.fake)]
+  if sources.shape[1:3] == m.fake.shape[1:3]:
+    source_logits = m.extract(_as_channels(sources, m.fake.shape[-1]))['logits']
+    scores['fcn_accuracy_source'] = float(np.mean(np.argmax(source_logits, axis=1) == labels))
+  else:  # A source of another size (super-resolution's LR) is not the classifier's input.
+    scores['fcn_accuracy_source'] = float('nan')
+  return scores
 
 
 def _features_only(keys, fn):
@@ -265,7 +287,7 @@ METRICS = {
     # Translation games (pix2pix): L1 (in [-1, 1]), PSNR and SSIM (11x11 Gaussian window)
     # of translated reference sources against their targets, and the FCN-score analogue.
     'translation': Metric(('l1', 'psnr', 'ssim'), frozenset({'pairs', 'real'}), _translation),
-    'fcn_score': Metric(('fcn_accuracy', 'fcn_accuracy_real'),
+    'fcn_score': Metric(('fcn_accuracy', 'fcn_accuracy_real', 'fcn_accuracy_source'),
                         frozenset({'features', 'pairs', 'real'}), _fcn_score),
     # Two-way translation games (cyclegan): L1, PSNR and SSIM of the translated reference
     # sources mapped back, F(G(src)), against the sources themselves.
@@ -481,7 +503,8 @@ class Evaluator:
       reference = self.reference()
       seconds['reference'] = time.perf_counter() - start
     inputs = MetricInputs(self.config, fake, fake_labels, fake_outputs, reference,
-                          self.real_examples, self.mixture, readout, translate_back)
+                          self.real_examples, self.mixture, readout, translate_back,
+                          None if self.extractor is None else self.extractor.extract)
     results = {}
     for name in self.metrics:
       start = time.perf_counter()
