@@ -157,8 +157,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   # mode_coverage (2-D mixtures), detectability; for conditional games class_accuracy,
   # intra_fid, within_class_diversity, cas; for semi_supervised classifier_accuracy (D's
   # accuracy on the reference set: set reference_split='test'); for translation games
-  # translation (and fcn_score), for cyclegan also cycle (F(G(x)) against x), for srgan sr_quality (Y-PSNR/SSIM beside bicubic) and
-  # lpips (LPIPS v0.1 beside bicubic's). Empty = no evaluation.
+  # translation (and fcn_score), for cyclegan also cycle (F(G(x)) against x), for srgan
+  # sr_quality (Y-PSNR/SSIM beside bicubic) and lpips (LPIPS v0.1 beside bicubic's).
+  # Empty = no evaluation.
   config.eval.metrics = ()
   config.eval.every_steps = 0  # Evaluate every this many steps (0 = only at the end).
   config.eval.num_samples = 2000  # Generated samples per evaluation.
