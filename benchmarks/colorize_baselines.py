@@ -24,7 +24,6 @@ from gan_jax import run as run_lib
 from gan_jax.metrics import image_quality
 
 _NUM = flags.DEFINE_integer('num', 2000, 'Reference patches to score (the eval set).')
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601, as data.pairs=grayscale.
 
 
 def main(argv):
@@ -37,7 +36,7 @@ def main(argv):
   real = evaluation.make_evaluator(run.config).real_examples()
   grey, colour = np.asarray(real['src'][:_NUM.value]), np.asarray(real['x'][:_NUM.value])
   translated = run.translate(grey)
-  own_luma = (translated @ _LUMA)[..., None]
+  own_luma = image_quality.grey(translated)  # BT.601, the luma data.pairs='grayscale' makes.
   rows = {
       'model': image_quality.translation_scores(translated, colour),
       'grey_input': image_quality.translation_scores(np.repeat(grey, 3, axis=-1), colour),

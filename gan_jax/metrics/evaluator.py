@@ -28,7 +28,7 @@ from gan_jax.metrics.class_conditional import class_accuracy, intra_fid, within_
 from gan_jax.metrics.codes import code_purity, matched_accuracy
 from gan_jax.metrics.detector import detectability
 from gan_jax.metrics.fid import fid_from_stats
-from gan_jax.metrics.image_quality import translation_scores
+from gan_jax.metrics.image_quality import grey, translation_scores
 from gan_jax.metrics.inception_score import inception_score
 from gan_jax.metrics.kid import kid
 from gan_jax.metrics.modes import classifier_mode_coverage, mixture_mode_coverage
@@ -211,12 +211,12 @@ def _lpips(m: MetricInputs) -> dict:
 
 
 def _as_channels(images: np.ndarray, channels: int) -> np.ndarray:
-  """`images` with `channels` channels: RGB to grey by the ITU-R BT.601 luma (linear, so
-  it holds in [-1, 1] as in [0, 255]), grey to RGB by repeating it."""
+  """`images` with `channels` channels: RGB to grey by the BT.601 luma (`grey`), grey to
+  RGB by repeating it."""
   if images.shape[-1] == channels:
     return images
   if channels == 1:
-    return (images @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+    return grey(images)
   return np.repeat(images, channels, axis=-1)
 
 

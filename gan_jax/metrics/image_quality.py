@@ -33,6 +33,8 @@ _SSIM_RADIUS = int(_SSIM_TRUNCATE * _SSIM_SIGMA + 0.5)
 # Y = 16/255 + (65.481 R + 128.553 G + 24.966 B) / 255 for R, G, B in [0, 1].
 _LUMA_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0
 _LUMA_OFFSET = 16.0 / 255.0
+# ITU-R BT.601 full-range luma: the colour-to-grey conversion (as data.pairs='grayscale').
+_GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def _as_batch(images, name: str) -> np.ndarray:
@@ -56,6 +58,12 @@ def _as_pair(a, b, names=('a', 'b')) -> tuple[np.ndarray, np.ndarray]:
 def to_unit(images) -> np.ndarray:
   """Images in [-1, 1] as float64 in [0, 1]: (x + 1) / 2, clipped."""
   return np.clip((np.asarray(images, np.float64) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def grey(images) -> np.ndarray:
+  """The full-range BT.601 luma (N, H, W, 1) of RGB images (N, H, W, 3). It is linear with
+  weights summing to 1, so it holds on [-1, 1] as on [0, 1] or [0, 255]."""
+  return (np.asarray(images) @ _GREY_WEIGHTS)[..., None]
 
 
 def y_channel(images_unit) -> np.ndarray:
