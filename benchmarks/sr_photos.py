@@ -50,17 +50,18 @@ def hr_and_lr(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_content_distance(layer: str, weights_path: str):
-  """`distance(sr, hr)`: the 'vgg' content loss of game.srgan (mean squared difference of
-  VGG16 features at `layer`, scaled by the default vgg_feature_scale), on one image pair."""
+  """`distance(sr, hr)`: game.srgan's own 'vgg' content loss at `layer` (with the default
+  vgg_feature_scale), on one image pair of any size."""
   import jax  # pylint: disable=g-import-not-at-top
+  from gan_jax import games  # pylint: disable=g-import-not-at-top
   from gan_jax.default_config import get_base_config  # pylint: disable=g-import-not-at-top
-  from gan_jax.models import vgg16  # pylint: disable=g-import-not-at-top
-  scale = float(get_base_config().game.srgan.vgg_feature_scale)
-  network = vgg16.VGG16Features(layer)
-  params = vgg16.vgg_params(vgg16.load_weights(vgg16.find_weights(weights_path)), layer)
-  features = jax.jit(lambda x: network.apply({'params': params}, x)[layer] * scale)
-  return lambda sr, hr: float(np.mean(np.square(np.asarray(features(sr))
-                                                - np.asarray(features(hr)))))
+  config = get_base_config()
+  config.game.name, config.model.name, config.data.pairs = 'srgan', 'srresnet', 'bicubic_x4'
+  config.game.srgan.content, config.game.srgan.vgg_layer = 'vgg', layer
+  config.game.srgan.vgg_weights = weights_path
+  # The loss does not depend on the game's data shape, only its networks do.
+  loss = jax.jit(games.make_game(config, (64, 64, 3)).content_loss)
+  return lambda sr, hr: float(loss(sr, hr))
 
 
 def score(sr: np.ndarray, hr: np.ndarray, lpips_metric, content_distance=None) -> dict:

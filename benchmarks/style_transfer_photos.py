@@ -23,6 +23,7 @@ from PIL import Image
 from gan_jax import run as run_lib
 from gan_jax.data import photos
 from gan_jax.metrics import image_quality
+from gan_jax.metrics import super_resolution
 
 _OUT = flags.DEFINE_string('out', '', 'PNG: one row per photo, photo | translated | reconstructed.')
 _SCORES = flags.DEFINE_string('scores', '', 'JSON file for the cycle error per photo.')
@@ -45,11 +46,6 @@ def prepare(photo: np.ndarray, max_side: int) -> np.ndarray:
   return array[:height, :width].astype(np.float32) / 127.5 - 1
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-  """[-1, 1] floats to uint8, rounded."""
-  return np.round((np.clip(image, -1, 1) + 1) * 127.5).astype(np.uint8)
-
-
 def main(argv):
   if len(argv) != 2:
     raise app.UsageError('Usage: style_transfer_photos.py WORKDIR [--out=PNG] [--scores=JSON]')
@@ -66,7 +62,7 @@ def main(argv):
     scores[name] = {'size': list(image.shape[1:3]),
                     **image_quality.translation_scores(reconstructed, image)}
     print(name, json.dumps(scores[name]))
-    rows.append(np.concatenate([to_uint8(x[0]) for x in (image, translated, reconstructed)],
+    rows.append(np.concatenate([super_resolution.to_uint8(x[0]) for x in (image, translated, reconstructed)],
                                axis=1))
   if _OUT.value:
     width = max(row.shape[1] for row in rows)
