@@ -86,6 +86,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.random_rot90 = False  # Random rotation of square images by a multiple of 90 degrees (with pairs: of both images).
   config.data.pairs_reverse = False  # side_by_side: translate B -> A (the right half is the source).
   config.data.patch_size = 64  # photos: side of the square patches.
+  config.data.photo_set = 'colour'  # photos: colour (5 colour photos) | colour_and_grey (+ a sixth colour and 5 grey photos, for SR).
   config.data.domain_b = ''  # Unpaired translation (cyclegan): domain B = split (data.split_b) | mnistm (A's other half over photo patches) | patches (of data.path_b).
   config.data.split_b = ''  # domain_b=split: the split of domain B (e.g. trainB of TFDS cycle_gan/*).
   config.data.path_b = ''  # domain_b=patches: an image file or folder that domain B's patches are cut from.

@@ -40,6 +40,29 @@ def test_photos_load_as_uint8_rgb():
                    for image in train)
 
 
+def test_the_colour_and_grey_set_adds_photos_and_is_chosen_by_config():
+  wider = photos.load_train_photos('colour_and_grey')
+  assert len(wider) == len(photos.PHOTO_SETS['colour_and_grey'])
+  colour = photos.load_train_photos()
+  for image, again in zip(colour, wider):  # The colour set comes first, unchanged.
+    np.testing.assert_array_equal(image, again)
+  from skimage import data  # pylint: disable=g-import-not-at-top
+  motorcycle = wider[len(colour)]
+  np.testing.assert_array_equal(motorcycle, data.stereo_motorcycle()[0])
+  camera = wider[photos.PHOTO_SETS['colour_and_grey'].index('camera')]
+  assert camera.shape == data.camera().shape + (3,)
+  for channel in range(3):
+    np.testing.assert_array_equal(camera[..., channel], data.camera())
+  held_out = list(photos.load_test_photos().values())
+  for image in wider:
+    assert not any(image.shape == h.shape and np.array_equal(image, h) for h in held_out)
+  source = photos.photo_patches_source(_config(split='train', num_examples=30, patch_size=16,
+                                               photo_set='colour_and_grey'), seed=2)
+  np.testing.assert_array_equal(source.x, photos.random_patches(wider, 30, 16, seed=2))
+  with pytest.raises(ValueError, match="photo_set='grey'"):
+    photos.photo_patches_source(_config(split='train', photo_set='grey'), seed=0)
+
+
 def test_positions_are_deterministic_and_in_range():
   shapes = [(30, 40, 3), (50, 20, 3), (10, 10, 3)]
   first = photos.random_patch_positions(shapes, 500, 12, seed=3)

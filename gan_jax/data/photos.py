@@ -4,7 +4,7 @@ No download: the training photographs ship with scikit-image (`skimage.data`), a
 held-out test photographs with scikit-learn (`sklearn.datasets.load_sample_image`). The
 two sets share no image, so test patches never contain a training pixel.
 
-  load_train_photos() -> [uint8 (H, W, 3)]          the TRAIN_PHOTOS
+  load_train_photos(photo_set='colour') -> [uint8 (H, W, 3)]   the PHOTO_SETS[photo_set]
   load_test_photos() -> {name: uint8 (H, W, 3)}     the TEST_PHOTOS
   random_patch_positions(shapes, count, size, seed) -> (photo_index, top, left)
   random_patches(photos, count, size, seed) -> uint8 (count, size, size, 3)
@@ -34,6 +34,21 @@ from gan_jax.data.sources import ArraySource
 # would give three quarters of the patches, most of them near-black.
 TRAIN_PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'immunohistochemistry')
 
+# More photographs of the same wheel, for super-resolution, whose metrics read the luma
+# only: the left view of 'stereo_motorcycle' (a colour photograph; the right view is the
+# same scene) and five grey photographs with fine texture, stacked to three equal
+# channels ('camera', 'brick', 'grass', 'gravel', 'coins'; 'moon' is mostly smooth, 'page'
+# and 'text' are scans of print). Not the default: a colour domain (CycleGAN's photos)
+# must not hold grey pictures.
+MORE_COLOUR_PHOTOS = ('stereo_motorcycle',)
+GREY_PHOTOS = ('camera', 'brick', 'grass', 'gravel', 'coins')
+
+# config.data.photo_set -> the skimage.data photographs it trains on.
+PHOTO_SETS = {
+    'colour': TRAIN_PHOTOS,
+    'colour_and_grey': TRAIN_PHOTOS + MORE_COLOUR_PHOTOS + GREY_PHOTOS,
+}
+
 # scikit-learn's two sample photographs: held out, never trained on.
 TEST_PHOTOS = ('china.jpg', 'flower.jpg')
 
@@ -53,11 +68,24 @@ def _checked_rgb(image, name: str) -> np.ndarray:
   return image
 
 
-@functools.lru_cache(maxsize=1)
-def _train_arrays() -> tuple:
-  # Cached: decoding the seven photos takes a noticeable fraction of a second.
+def _skimage_photo(name: str) -> np.ndarray:
+  """skimage.data's photograph `name` as uint8 RGB: a stereo pair's left view, grey stacked."""
   from skimage import data  # pylint: disable=g-import-not-at-top
-  return tuple(_checked_rgb(getattr(data, name)(), name) for name in TRAIN_PHOTOS)
+  image = getattr(data, name)()
+  if isinstance(image, tuple):  # stereo_motorcycle: (left, right, disparity).
+    image = image[0]
+  if name in GREY_PHOTOS:
+    image = np.repeat(np.asarray(image)[..., None], 3, axis=-1)
+  return _checked_rgb(image, name)
+
+
+@functools.lru_cache(maxsize=None)
+def _train_arrays(photo_set: str) -> tuple:
+  # Cached: decoding the photos takes a noticeable fraction of a second.
+  if photo_set not in PHOTO_SETS:
+    raise ValueError(f'config.data.photo_set={photo_set!r}: expected one of '
+                     f'{sorted(PHOTO_SETS)}.')
+  return tuple(_skimage_photo(name) for name in PHOTO_SETS[photo_set])
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,9 +94,9 @@ def _test_arrays() -> tuple:
   return tuple(_checked_rgb(datasets.load_sample_image(name), name) for name in TEST_PHOTOS)
 
 
-def load_train_photos() -> list[np.ndarray]:
-  """The TRAIN_PHOTOS of skimage.data, in that order, as read-only uint8 (H, W, 3)."""
-  return list(_train_arrays())
+def load_train_photos(photo_set: str = 'colour') -> list[np.ndarray]:
+  """The photographs of PHOTO_SETS[photo_set], in that order, as read-only uint8 (H, W, 3)."""
+  return list(_train_arrays(photo_set))
 
 
 def load_test_photos() -> dict[str, np.ndarray]:
@@ -168,7 +196,8 @@ def folder_patches(folder, count: int, size: int, seed: int) -> np.ndarray:
 def photo_patches_source(data_config, seed: int) -> ArraySource:
   """`data.num_examples` random `data.patch_size` RGB patches of the photos, unlabelled.
 
-  Split 'train' cuts them from the TRAIN_PHOTOS, or from the images in the folder
+  Split 'train' cuts them from the photographs of PHOTO_SETS[`data.photo_set`]
+  ('colour', the TRAIN_PHOTOS, when absent), or from the images in the folder
   `data.path` when it is set (`folder_patches`: DIV2K); any other split (e.g. 'test')
   from the held-out TEST_PHOTOS only. `seed` draws the positions. A missing or zero
   num_examples or patch_size means DEFAULT_NUM_PATCHES or DEFAULT_PATCH_SIZE.
@@ -185,5 +214,6 @@ def photo_patches_source(data_config, seed: int) -> ArraySource:
   folder = data_config.get('path', '')
   if split == 'train' and folder:
     return ArraySource(folder_patches(folder, count, size, seed))
-  photos = load_train_photos() if split == 'train' else list(_test_arrays())
+  photo_set = data_config.get('photo_set', 'colour')
+  photos = load_train_photos(photo_set) if split == 'train' else list(_test_arrays())
   return ArraySource(random_patches(photos, count, size, seed))
