@@ -62,6 +62,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.srgan = ml_collections.ConfigDict()
   config.game.srgan.content = 'mse'  # Content loss: mse (pixels; SRResNet) | vgg (VGG16 features, gan_jax/models/vgg16.py).
   config.game.srgan.content_weight = 1.0  # Weight of the content loss in G's loss.
+  config.game.srgan.pixel_weight = 0.0  # Weight of a pixel MSE added to G's loss beside the content loss (for content vgg; the paper: 0).
   config.game.srgan.adversarial_weight = 1e-3  # Weight of the adversarial term in G's loss (the paper: 1e-3; 0 = SRResNet: D not trained).
   config.game.srgan.adversarial_warmup_steps = 0  # The adversarial weight ramps linearly from 0 over these steps (0 = full from the start).
   config.game.srgan.vgg_layer = 'relu5_3'  # vgg: feature layer, relu1_2 | relu2_2 | relu3_3 | relu4_3 | relu5_3 (the paper's VGG54 analogue).

@@ -299,6 +299,8 @@ def test_bad_configs_are_clear_errors():
     games.make_game(tiny_config(**SRGAN), (30, 30, 1))
   with pytest.raises(ValueError, match="content='l1' is unknown"):
     games.make_game(tiny_config(**SRGAN, **{'game.srgan.content': 'l1'}), SHAPE)
+  with pytest.raises(ValueError, match='pixel_weight=-1'):
+    games.make_game(tiny_config(**SRGAN, **{'game.srgan.pixel_weight': -1.0}), SHAPE)
   with pytest.raises(ValueError, match='adversarial_weight=-1'):
     games.make_game(tiny_config(**SRGAN, **{'game.srgan.adversarial_weight': -1.0}), SHAPE)
   with pytest.raises(ValueError, match='pix2pix'):
@@ -400,6 +402,15 @@ def test_vgg_content_loss_is_the_scaled_feature_mse(monkeypatch):
   assert metrics['g_content'] != metrics['g_mse']
   # The adversarial term (warm-up 0: full weight from the start) rides on top.
   assert float(g_loss) > float(metrics['g_content'])
+  # pixel_weight adds the pixel MSE; with no adversarial term the loss is exactly the sum.
+  mixed = tiny_config(**{**SRGAN, 'data.image_size': 0, 'game.srgan.content': 'vgg',
+                         'game.srgan.vgg_layer': 'relu1_2', 'game.srgan.pixel_weight': 0.5,
+                         'game.srgan.adversarial_weight': 0.0})
+  g_loss, (_, metrics) = games.make_game(mixed, shape).loss(
+      'g', {'g': state.params['g']}, state, batch, None, None)
+  pixel_mse = np.mean((np.asarray(fake, np.float64) - np.asarray(batch['x'])) ** 2)
+  np.testing.assert_allclose(metrics['g_mse'], pixel_mse, rtol=1e-5)
+  np.testing.assert_allclose(g_loss, expected + 0.5 * pixel_mse, rtol=1e-4)
 
 
 @pytest.mark.slow

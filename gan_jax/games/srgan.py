@@ -5,12 +5,16 @@ and 'x', the HR crop. Losses, with `config.loss.name` the adversarial loss (the 
 the non-saturating GAN loss) and w_adv(t) the adversarial weight at step t:
 
   D:  loss(D(HR), real) + loss(D(G(LR)), fake)
-  G:  content_weight * content(G(LR), HR) + w_adv(t) * loss(D(G(LR)), real)
+  G:  content_weight * content(G(LR), HR) + pixel_weight * mse(G(LR), HR)
+        + w_adv(t) * loss(D(G(LR)), real)
 
   content 'mse': mean (G(LR) - HR)^2 over pixels, on [-1, 1] images;
   content 'vgg': mean (s phi(G(LR)) - s phi(HR))^2 over the VGG16 feature map phi of
                  `game.srgan.vgg_layer` (ImageNet weights, `models/vgg16.py`), s =
                  `vgg_feature_scale` (the paper: 1/12.75).
+  pixel_weight:  the pixel MSE beside a 'vgg' content loss (0 in the paper; ESRGAN
+                 keeps a pixel term): it holds flat regions, where VGG features alone
+                 let a grid of VGG's pooling period appear.
 
 w_adv(t) = adversarial_weight * min(1, t / adversarial_warmup_steps), a schedule in the
 config (a constant when the warm-up is 0), computed from the step inside the compiled
@@ -66,7 +70,8 @@ class SRGAN(base.TranslationGame):
     if settings.content not in CONTENT_LOSSES:
       raise ValueError(f'config.game.srgan.content={settings.content!r} is unknown; known: '
                        f'{", ".join(CONTENT_LOSSES)}.')
-    for field in ('content_weight', 'adversarial_weight', 'adversarial_warmup_steps'):
+    for field in ('content_weight', 'pixel_weight', 'adversarial_weight',
+                  'adversarial_warmup_steps'):
       if settings[field] < 0:
         raise ValueError(f'config.game.srgan.{field}={settings[field]} must be >= 0.')
     self.vgg = self.vgg_params = None
@@ -143,6 +148,8 @@ class SRGAN(base.TranslationGame):
     mse = jnp.mean(jnp.square(fake - batch['x']))
     content = mse if self.vgg is None else self.content_loss(fake, batch['x'])
     g_loss = self.settings.content_weight * content
+    if self.settings.pixel_weight:
+      g_loss = g_loss + self.settings.pixel_weight * mse
     metrics = {'g_mse': mse, 'g_content': content}
     if self.trains_discriminator:
       # D judges in train mode, as in its own update; its statistics are not kept.
