@@ -28,10 +28,10 @@ from gan_jax.data.sources import ArraySource
 # The natural colour photographs of skimage.data. Left out: 'cat', which is the same
 # array as 'chelsea' (it would count that photo twice), and 'colorwheel', a rendered
 # hue/saturation chart with no photographic texture or noise. The grey photographs
-# ('camera', 'coins', 'moon', ...) are left out as the patches are RGB. Also left out:
-# 'retina' and 'hubble_deep_field', mostly black (the fundus border, the night sky) and
-# so large that, with patches drawn in proportion to the positions a photo offers, they
-# would give three quarters of the patches, most of them near-black.
+# ('camera', 'coins', 'moon', ...) are not in this colour set (see GREY_PHOTOS). Also
+# left out: 'retina' and 'hubble_deep_field', mostly black (the fundus border, the night
+# sky) and so large that, with patches drawn in proportion to the positions a photo
+# offers, they would give three quarters of the patches, most of them near-black.
 TRAIN_PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'immunohistochemistry')
 
 # More photographs of the same wheel, for super-resolution, whose metrics read the luma

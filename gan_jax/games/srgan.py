@@ -13,8 +13,8 @@ the non-saturating GAN loss) and w_adv(t) the adversarial weight at step t:
                  `game.srgan.vgg_layer` (ImageNet weights, `models/vgg16.py`), s =
                  `vgg_feature_scale` (the paper: 1/12.75).
   pixel_weight:  the pixel MSE beside a 'vgg' content loss (0 in the paper; ESRGAN
-                 keeps a pixel term): it holds flat regions, where VGG features alone
-                 let a grid of VGG's pooling period appear.
+                 keeps a pixel term): it keeps flat regions flat, where relu5_3 features
+                 alone drew a faint grid (docs/super_resolution.md#results).
 
 w_adv(t) = adversarial_weight * min(1, t / adversarial_warmup_steps), a schedule in the
 config (a constant when the warm-up is 0), computed from the step inside the compiled
