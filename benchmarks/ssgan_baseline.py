@@ -1,7 +1,8 @@
 r"""Semi-supervised GAN against the same network trained on the labels alone (and on all labels).
 
   python benchmarks/ssgan_baseline.py --data_path=../shared/data/fashion-mnist \
-      --num_labeled=100 --seeds=0,1,2 --steps=5000 --out=results.jsonl
+      --num_labeled=100 --seeds=0,1,2 --steps=5000 --out=results.jsonl \
+      [--config.model.d_data_init=True ...]
 
 For each seed, with the labelled examples that seed picks (`data.num_labeled`, balanced;
 `gan_jax.data.labeled`):
@@ -21,11 +22,13 @@ finishes, so a long study keeps what it finished; a Markdown table closes the ou
 import json
 import os
 import pathlib
+import sys
 import tempfile
 import time
 
 from absl import app
 from absl import flags
+from ml_collections import config_flags
 import jax
 import numpy as np
 
@@ -35,13 +38,14 @@ from gan_jax import train
 from gan_jax import run as run_lib
 from gan_jax.core import optim
 from gan_jax.core import step as step_lib
-from gan_jax.default_config import config_from_file
 from gan_jax.games import semi_supervised
 
 _ROOT = pathlib.Path(__file__).resolve().parent.parent
 FLAGS = flags.FLAGS
-flags.DEFINE_string('config', str(_ROOT / 'experiments' / 'fashion_ssgan.py'),
-                    'Experiment file of the semi-supervised run.')
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', str(_ROOT / 'experiments' / 'fashion_ssgan.py'),
+    'Experiment file of the semi-supervised run; --config.<field>=<value> overrides a field '
+    'for every variant (e.g. --config.model.d_data_init=True).')
 flags.DEFINE_string('data_path', '', 'An IDX folder (sets config.data.name=idx); '
                     "'' = the experiment's own data.")
 flags.DEFINE_integer('num_labeled', 100, 'Labelled training examples (balanced).')
@@ -55,7 +59,7 @@ flags.DEFINE_string('workdir', '', 'Where the SSGAN runs go (default: a temporar
 
 def make_config(seed: int, num_labeled: int, steps: int):
   """The experiment's config for one seed, label count and length."""
-  config = config_from_file(FLAGS.config)
+  config = _CONFIG.value.copy_and_resolve_references()
   config.seed = seed
   config.data.num_labeled = num_labeled
   if FLAGS.data_path:
@@ -96,6 +100,12 @@ def train_supervised(config, test: dict) -> float:
   game = games.make_game(config, pipeline.element_shape, source.num_classes)
   module = game.modules['d']
   params = game.init_players(jax.random.PRNGKey(config.seed))[0]['d']
+  if game.initialises_from_data:  # model.d_data_init: as train.init_from_data does for the SSGAN.
+    position = pipeline.get_state()
+    first = next(pipeline)
+    pipeline.set_state(position)
+    params = game.init_d_from_data(params, first['x'], jax.random.fold_in(
+        jax.random.PRNGKey(config.seed), train.DATA_INIT_STREAM))
   optimizer = optim.make_optimizers(config)['d']
   opt_state = optimizer.init(params)
   ema = params
@@ -154,7 +164,8 @@ def main(argv):
         raise ValueError(f'--variants: unknown {variant!r}; known: ssgan, supervised.')
       row = {'variant': variant, 'num_labeled': num_labeled, 'seed': seed,
              'steps': FLAGS.steps, 'test_error': error, 'seconds': round(time.time() - start),
-             'config': os.path.relpath(FLAGS.config, _ROOT)}
+             'config': os.path.relpath(config_flags.get_config_filename(FLAGS['config']), _ROOT),
+             'overrides': [arg for arg in sys.argv[1:] if arg.startswith('--config.')]}
       rows.append(row)
       print(json.dumps(row), flush=True)
       if FLAGS.out:

@@ -117,6 +117,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.dense_width = 0  # dcgan: a fully connected hidden layer in each player (InfoGAN's MNIST nets: 1024; 0 = none).
   config.model.d_input_noise = 0.3  # improved_gan: std of D's Gaussian noise on its input (train mode).
   config.model.d_hidden_noise = 0.5  # improved_gan: std of D's Gaussian noise after each hidden layer.
+  config.model.d_data_init = False  # improved_gan: set D's weight-norm scales and biases from the first batch (the paper's code does).
+  config.model.d_train_hidden_scale = True  # improved_gan: train the scales of D's hidden weight-norm layers (the paper's code: False).
+  config.model.d_kernel_stddev = 0.05  # improved_gan: std of the normal draw of D's weight directions v (the paper's code: 0.1).
   config.model.norm = 'batch'  # pix2pix: batch | instance | none (the U-Net's and PatchGAN's normalisation).
   config.model.unet_depth = 0  # pix2pix: U-Net halvings (0 = down to 1x1, at most 8).
   config.model.patch_layers = 3  # pix2pix, cyclegan: PatchGAN's stride-2 layers (3: 70x70 patches).

@@ -150,6 +150,30 @@ def warm_start(config, state, data_shape: tuple, mesh, num_classes: int = 0):
   return state.replace(params=params, batch_stats=stats, ema=ema)
 
 
+# Folded into the state's key for the data-dependent initialisation: the step keys are
+# fold_in(key, step) with step < 2**31 - 1, so this stream is never a step's.
+DATA_INIT_STREAM = 2**31 - 1
+
+
+def init_from_data(config, state, pipeline, data_shape: tuple, mesh, num_classes: int = 0):
+  """A fresh `state` after the game's data-dependent initialisation (`Game.init_from_data`)
+  on the pipeline's first batch, the pipeline rewound so that the first step reads that
+  batch again; `state` itself for games without one. Every process reads its part of the
+  same global batch, so all of them compute the same initialisation."""
+  game = games.make_game(config, data_shape, num_classes)
+  if not game.initialises_from_data:
+    return state
+  if on_device.make_device_sampler(config.data) is not None:
+    raise ValueError(f'config.game.name={config.game.name!r} initialises from the first batch, '
+                     'which config.data.draw_on_device=True does not read on the host.')
+  position = pipeline.get_state()
+  batch = parallel.global_batch(next(pipeline), mesh)
+  pipeline.set_state(position)
+  key = jax.random.fold_in(state.key, DATA_INIT_STREAM)
+  initialise = jax.jit(game.init_from_data, out_shardings=parallel.replicated(mesh))
+  return initialise(state, batch, key)
+
+
 def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipeline):
   """(state, start step): from the newest intact checkpoint (the pipeline moved to its
   position), else a new state, warm-started from another run when the game names one.
@@ -160,6 +184,7 @@ def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipe
   start_step = checkpointer.newest_good_step()
   if start_step is None:
     state = state_lib.create_state(config, data_shape, mesh, num_classes)
+    state = init_from_data(config, state, pipeline, data_shape, mesh, num_classes)
     return warm_start(config, state, data_shape, mesh, num_classes), 0
   state, data_state, _, saved_meta = checkpointer.restore(
       start_step, state_lib.abstract_state(config, data_shape, mesh, num_classes))

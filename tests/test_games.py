@@ -25,8 +25,11 @@ NUM_CLASSES = 10
 GAME_CONFIGS = {
     'unconditional': {},
     'conditional': {'game.name': 'conditional'},
+    # The paper's recipe: D initialised from the first batch (train.init_from_data), so
+    # resume covers it; its hidden weight-norm scales fixed.
     'semi_supervised': {'game.name': 'semi_supervised', 'model.name': 'improved_gan',
-                        'data.num_labeled': 20},
+                        'data.num_labeled': 20, 'model.d_data_init': True,
+                        'model.d_train_hidden_scale': False},
     'infogan': {'game.name': 'infogan'},
     # SGD: on 8x8 images the residual blocks run on 2x2 maps, where some kernel taps get
     # gradients of rounding size (~1e-8), which Adam's first step turns into a

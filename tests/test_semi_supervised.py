@@ -57,6 +57,87 @@ def test_weight_norm_dense_equals_its_formula():
                              atol=1e-6)
 
 
+def test_weight_norm_data_init_gives_zero_mean_unit_variance_and_the_papers_formula():
+  """The paper's code (nn.DenseLayer, init=True): g <- g / s, b <- -m / s, with m, s the
+  per-unit mean and root-mean-square deviation of x v g / ||v|| over the batch."""
+  layer = improved_gan.WeightNormDense(3)
+  x = jax.random.normal(jax.random.PRNGKey(0), (50, 5)) * 3 + 1
+  params = dict(layer.init(jax.random.PRNGKey(1), x)['params'], scale=jnp.array([0.5, 2., 1.]))
+  out, variables = layer.apply({'params': params}, x, data_init=True, mutable=['params'])
+  v = np.asarray(params['kernel'], np.float64)
+  pre = np.asarray(x, np.float64) @ (v / np.linalg.norm(v, axis=0)) * np.array([0.5, 2., 1.])
+  m, s = pre.mean(0), pre.std(0)  # numpy's std is the root mean square deviation (ddof=0).
+  new = variables['params']
+  np.testing.assert_allclose(new['scale'], np.array([0.5, 2., 1.]) / s, rtol=1e-5)
+  np.testing.assert_allclose(new['bias'], -m / s, rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(new['kernel'], v, rtol=0)  # The direction is left alone.
+  # The initialising pass returns what the new params give, and that is standardised.
+  np.testing.assert_allclose(out, layer.apply({'params': new}, x), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(np.asarray(out).mean(0), 0, atol=1e-5)
+  np.testing.assert_allclose(np.asarray(out).std(0), 1, rtol=1e-4)
+
+
+def test_data_init_standardises_every_layer_in_turn_and_fixed_scales_get_no_gradient():
+  d = improved_gan.ClassifierDiscriminator(K, hidden_dims=(16, 8), input_noise=0.0,
+                                           hidden_noise=0.0, train_hidden_scale=False)
+  x = jax.random.uniform(jax.random.PRNGKey(0), (64, *SHAPE), minval=-1, maxval=1)
+  params = d.init(jax.random.PRNGKey(1), x, train=False)['params']
+  _, variables = d.apply({'params': params}, x, train=True, data_init=True, mutable=['params'])
+  new = variables['params']
+  # Each layer is standardised on the outputs of the layers before it, already initialised.
+  h = np.asarray(x, np.float64).reshape(64, -1)
+  for name in ('WeightNormDense_0', 'WeightNormDense_1', 'WeightNormDense_2'):
+    p = {k: np.asarray(v, np.float64) for k, v in new[name].items()}
+    pre = h @ (p['kernel'] / np.linalg.norm(p['kernel'], axis=0)) * p['scale'] + p['bias']
+    np.testing.assert_allclose(pre.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(pre.std(0), 1, rtol=1e-3)
+    h = np.maximum(pre, 0)
+  # The paper's train_scale=False: no gradient reaches the hidden scales; the output's does.
+  grads = jax.grad(lambda p: jnp.sum(d.apply({'params': p}, x, train=False)[0] ** 2))(new)
+  assert not np.any(grads['WeightNormDense_0']['scale'])
+  assert not np.any(grads['WeightNormDense_1']['scale'])
+  assert np.any(grads['WeightNormDense_2']['scale'])
+  assert np.any(grads['WeightNormDense_0']['kernel'])
+
+
+@pytest.mark.slow
+def test_a_fresh_run_initialises_d_from_its_first_batch(tmp_path):
+  """train.init_from_data: D (and its EMA) standardised on the pipeline's first batch,
+  which the first step then reads again; without d_data_init the state is the seed's."""
+  from gan_jax import train  # pylint: disable=g-import-not-at-top
+  from gan_jax import parallel  # pylint: disable=g-import-not-at-top
+  config = tiny_config(**SSGAN, **{'model.d_hidden_dims': (16,), 'model.d_data_init': True,
+                                   'model.d_train_hidden_scale': False})
+  source = data.make_source(config.data, 0)
+  pipeline = data.make_semi_supervised_pipeline(source, config.data, config.batch_size, 0)
+  first = next(pipeline)
+  pipeline = data.make_semi_supervised_pipeline(source, config.data, config.batch_size, 0)
+  mesh = parallel.make_mesh()
+  fresh = state_lib.create_state(config, SHAPE, mesh, K)
+  state = train.init_from_data(config, fresh, pipeline, SHAPE, mesh, K)
+  again = next(pipeline)  # Rewound: the first step reads the batch the init read.
+  for key in first:
+    np.testing.assert_array_equal(first[key], again[key])
+  assert len(mesh.devices.flat) == 8
+  # On 8 devices (the batch split over them) as on one: the statistics are the global batch's.
+  game = games.make_game(config, SHAPE, K)
+  one_device = game.init_from_data(jax.device_get(fresh), first, jax.random.fold_in(
+      fresh.key, train.DATA_INIT_STREAM))
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6),
+               jax.device_get(state.params), jax.device_get(one_device.params))
+  layer = {k: np.asarray(v, np.float64) for k, v in state.params['d']['WeightNormDense_0'].items()}
+  x = np.asarray(first['x'], np.float64).reshape(len(first['x']), -1)
+  # In train mode with noise the init saw noisy inputs; the fresh scale was 1, now 1 / std.
+  assert not np.allclose(layer['scale'], 1)
+  pre = x @ (layer['kernel'] / np.linalg.norm(layer['kernel'], axis=0)) * layer['scale']
+  assert 0.7 < float(np.median((pre + layer['bias']).std(0))) < 1.3
+  jax.tree.map(np.testing.assert_array_equal, state.ema['d'], state.params['d'])
+  jax.tree.map(np.testing.assert_array_equal, state.params['g'], fresh.params['g'])
+  off = config.copy_and_resolve_references()
+  off.model.d_data_init = False
+  assert train.init_from_data(off, fresh, pipeline, SHAPE, mesh, K) is fresh
+
+
 def _game_and_state(**fields):
   # No noise layers, so the hand computation sees the logits the loss saw.
   config = tiny_config(**SSGAN, **{'model.d_input_noise': 0.0, 'model.d_hidden_noise': 0.0},

@@ -195,6 +195,17 @@ class Game(abc.ABC):
     for none. A run that resumes from its own checkpoint ignores it."""
     return '', ()
 
+  @property
+  def initialises_from_data(self) -> bool:
+    """Whether a fresh state goes through `init_from_data` on the first batch."""
+    return False
+
+  def init_from_data(self, state, batch: dict, key: jax.Array):
+    """A fresh `state` after the game's data-dependent initialisation on `batch`, the run's
+    first (the semi-supervised GAN's weight-normalised D); unchanged by default."""
+    del batch, key
+    return state
+
   def init_extra(self, key: jax.Array) -> PyTree:
     """The game's own state beside the players (e.g. CycleGAN's image pool); none here."""
     del key

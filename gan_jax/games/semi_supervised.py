@@ -116,6 +116,28 @@ class SemiSupervised(base.Game):
     return {'g': {'z': base.zeros_like_inputs((self.latent_dim,))},
             'd': {'x': base.zeros_like_inputs(self.data_shape)}}
 
+  @property
+  def initialises_from_data(self) -> bool:
+    return bool(self.config.model.d_data_init)
+
+  def init_d_from_data(self, d_params, x: jax.Array, key: jax.Array):
+    """D's params with every weight-normalised layer's scale and bias set from the batch `x`
+    (zero mean, unit variance per unit), in train mode with the noise of `key`, as the
+    paper's code initialises D on 500 training images (`models/improved_gan.py`)."""
+    _, variables = self.modules['d'].apply({'params': d_params}, x, train=True, noise_key=key,
+                                           data_init=True, mutable=['params'])
+    return variables['params']
+
+  def init_from_data(self, state, batch: dict, key: jax.Array):
+    """`state` with D (and its EMA) initialised from the first batch's unlabelled examples."""
+    if not self.initialises_from_data:
+      return state
+    d_params = self.init_d_from_data(state.params['d'], batch['x'], key)
+    ema = dict(state.ema)
+    if 'd' in ema:
+      ema['d'] = d_params
+    return state.replace(params={**state.params, 'd': d_params}, ema=ema)
+
   def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
     """Noise z for as many fakes as the update has unlabelled examples."""
     del side

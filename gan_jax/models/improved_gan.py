@@ -14,8 +14,15 @@ The generator maps noise through softplus layers of `model.g_hidden_dims` (500-5
 BatchNorm and a weight-normalised output layer; the paper's sigmoid output for [0, 1]
 pixels becomes tanh here, for images in [-1, 1].
 
-Not reproduced: the data-dependent initialisation of the weight-normalised layers (the
-state's initialisation is a pure function of the seed; scales start at 1, biases at 0).
+The paper's code (openai/improved-gan, `nn.DenseLayer`) initialises D's weight-normalised
+layers from data and keeps the hidden layers' scales fixed; so does `data_init=True` here
+(`init_d_from_data` in `games/semi_supervised.py` runs it on the first batch): each layer
+sets its scale to 1/std and its bias to -mean/std of its pre-activations on that batch,
+one layer after another, so every hidden unit starts with zero mean and unit variance and
+the noise layers' 0.5 is half a standard deviation of the signal. With
+`model.d_train_hidden_scale=False` (the paper's `train_scale=False`) the hidden layers'
+scales then stay where the data put them (their gradient is stopped) and only the
+directions and biases train, so the noise keeps that size; the output layer's scale trains.
 These networks are chosen with `model.name='improved_gan'` and play only
 `game.name='semi_supervised'`, whose discriminator must be a classifier.
 """
@@ -30,18 +37,39 @@ from gan_jax.models import layers
 
 
 class WeightNormDense(nn.Module):
-  """y = g * (x v) / ||v|| + b, the norm taken per output unit (Salimans & Kingma 2016)."""
+  """y = g * (x v) / ||v|| + b, the norm taken per output unit (Salimans & Kingma 2016).
+
+  `train_scale=False` stops the gradient of g (it keeps its initial or data-set value).
+  Called with `data_init=True` (and the 'params' collection mutable), the layer sets
+  g <- g / s and b <- -m / s, m and s the per-unit mean and standard deviation of
+  x (g v / ||v||) over the batch, and returns the outputs those new values give: the
+  data-dependent initialisation of the paper's code.
+  """
   features: int
-  kernel_stddev: float = 0.05  # The paper's code draws v from N(0, 0.05).
+  # The direction's draw; the paper's code: N(0, 0.1) in D (nn.DenseLayer), N(0, 0.05) in
+  # its weight-normalised conv layers. Only the direction's size relative to Adam's steps depends on it.
+  kernel_stddev: float = 0.05
+  train_scale: bool = True
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array, data_init: bool = False) -> jax.Array:
+    """The layer's outputs; `data_init` first sets its scale and bias from this batch."""
     v = self.param('kernel', nn.initializers.normal(self.kernel_stddev),
                    (x.shape[-1], self.features))
     g = self.param('scale', nn.initializers.ones, (self.features,))
     b = self.param('bias', nn.initializers.zeros, (self.features,))
-    w = v * (g / jnp.sqrt(jnp.sum(v * v, axis=0) + 1e-12))
-    return x @ w + b
+    if not self.train_scale:
+      g = jax.lax.stop_gradient(g)
+    pre = x @ (v * (g / jnp.sqrt(jnp.sum(v * v, axis=0) + 1e-12)))
+    if data_init:
+      mean = jnp.mean(pre, axis=0)
+      # The paper's code: the root mean square of the centred pre-activations.
+      std = jnp.sqrt(jnp.mean(jnp.square(pre - mean), axis=0)) + 1e-12
+      g, b = g / std, -mean / std
+      self.put_variable('params', 'scale', g)
+      self.put_variable('params', 'bias', b)
+      return (pre - mean) / std
+    return pre + b
 
 
 def gaussian_noise(x: jax.Array, std: float, key: jax.Array | None, train: bool):
@@ -57,18 +85,27 @@ class ClassifierDiscriminator(nn.Module):
   hidden_dims: tuple[int, ...] = (1000, 500, 250, 250, 250)
   input_noise: float = 0.3
   hidden_noise: float = 0.5
+  train_hidden_scale: bool = True
+  kernel_stddev: float = 0.05
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = True, noise_key: jax.Array | None = None):
-    """Class logits and features of a batch; `noise_key` draws the noise layers' noise."""
+  def __call__(self, x: jax.Array, train: bool = True, noise_key: jax.Array | None = None,
+               data_init: bool = False):
+    """Class logits and features of a batch; `noise_key` draws the noise layers' noise.
+
+    `data_init=True` (with 'params' mutable) initialises every weight-normalised layer from
+    this batch, in order, each on the outputs of the layers already initialised (and of the
+    noise layers when `train`, as the paper's code does).
+    """
     keys = ([None] * (len(self.hidden_dims) + 1) if noise_key is None
             else list(jax.random.split(noise_key, len(self.hidden_dims) + 1)))
     h = jnp.asarray(x, jnp.float32).reshape((x.shape[0], -1))
     h = gaussian_noise(h, self.input_noise, keys[0], train)
     for width, key in zip(self.hidden_dims, keys[1:]):
-      h = nn.relu(WeightNormDense(width)(h))
+      h = nn.relu(WeightNormDense(width, self.kernel_stddev,
+                                  train_scale=self.train_hidden_scale)(h, data_init))
       h = gaussian_noise(h, self.hidden_noise, key, train)
-    return WeightNormDense(self.num_classes)(h), h
+    return WeightNormDense(self.num_classes, self.kernel_stddev)(h, data_init), h
 
 
 class SoftplusGenerator(nn.Module):
@@ -94,6 +131,9 @@ def make_models(model_config, data_shape: tuple, num_classes: int
   """The (generator, classifier discriminator) pair of `model_config` for K = `num_classes`."""
   data_shape = tuple(int(d) for d in data_shape)
   layers.is_image_shape(data_shape)
+  if model_config.d_kernel_stddev <= 0:
+    raise ValueError(f'config.model.d_kernel_stddev={model_config.d_kernel_stddev} must be > 0 '
+                     "(the std of D's weight directions).")
   for field in ('d_input_noise', 'd_hidden_noise'):
     if model_config[field] < 0:
       raise ValueError(f'config.model.{field}={model_config[field]} must be >= 0.')
@@ -104,5 +144,7 @@ def make_models(model_config, data_shape: tuple, num_classes: int
   discriminator = ClassifierDiscriminator(
       num_classes=int(num_classes), hidden_dims=d_hidden_dims,
       input_noise=float(model_config.d_input_noise),
-      hidden_noise=float(model_config.d_hidden_noise))
+      hidden_noise=float(model_config.d_hidden_noise),
+      train_hidden_scale=bool(model_config.d_train_hidden_scale),
+      kernel_stddev=float(model_config.d_kernel_stddev))
   return generator, discriminator
