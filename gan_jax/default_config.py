@@ -128,6 +128,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.sr_upsampled_skip = False  # srresnet: G adds the bicubic upsampling of its input to its output (learns a residual; not in the paper).
   config.model.sr_d_halvings = 4  # srresnet: D's stride-2 stages (widths from d_features, doubling to 8x; the paper: 4).
   config.model.sr_dense = 1024  # srresnet: units of D's dense layer after global average pooling (the paper: 1024).
+  config.model.minibatch_kernels = 0  # Minibatch discrimination (Salimans et al. 2016) before D's output layer: number of kernels (the paper: 100; 0 = off). mlp, dcgan, resnet, improved_gan.
+  config.model.minibatch_kernel_dim = 5  # Rows per minibatch-discrimination kernel (the paper: 5).
   config.model.minibatch_std_group = 0  # Minibatch standard-deviation feature before D's output layer (group size; 0 = off).
 
   config.loss = ml_collections.ConfigDict()

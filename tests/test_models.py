@@ -398,3 +398,75 @@ def test_minibatch_stddev_discriminator_sees_the_batch(name, shape):
   assert discriminator.apply(variables, x[:1], train=False).shape == (1,)
   with pytest.raises(ValueError, match=r'minibatch_std_group=2.*size 3'):
     discriminator.apply(variables, x[:3], train=False)
+
+
+# Minibatch discrimination (Salimans et al. 2016).
+
+
+def _minibatch_discrimination_reference(h, theta, log_scale, bias):
+  """The paper's formula by loops in float64: o_k(i) = sum_{j != i} exp(-|M_i,k - M_j,k|_1) + b_k."""
+  h, theta = np.asarray(h, np.float64), np.asarray(theta, np.float64)
+  w = theta * np.exp(np.asarray(log_scale, np.float64)) / np.sqrt((theta ** 2).sum(axis=0))
+  m = np.einsum('nf,fkc->nkc', h, w)
+  n, k = m.shape[:2]
+  o = np.zeros((n, k))
+  for i in range(n):
+    for j in range(n):
+      if i != j:
+        o[i] += np.exp(-np.abs(m[i] - m[j]).sum(axis=-1))
+  return np.concatenate([h, o + np.asarray(bias, np.float64)], axis=1)
+
+
+def test_minibatch_discrimination_matches_the_papers_formula():
+  layer = layers_lib.MinibatchDiscrimination(num_kernels=4, kernel_dim=3)
+  h = _data((6,), batch=5) * 0.3
+  params = layer.init(jax.random.PRNGKey(0), h)['params']
+  params = dict(params, log_scale=jnp.full((4, 3), 0.5), bias=jnp.arange(4.0) - 1)
+  out = np.asarray(layer.apply({'params': params}, h))
+  assert out.shape == (5, 6 + 4)
+  np.testing.assert_allclose(out, _minibatch_discrimination_reference(
+      h, params['kernel'], params['log_scale'], params['bias']), rtol=1e-5, atol=1e-6)
+  # Duplicates are close neighbours: two equal examples add exp(0) = 1 to each other.
+  twins = jnp.concatenate([h[:1], h[:1], h[2:]])
+  o = np.asarray(layer.apply({'params': params}, twins))[:, 6:] - np.asarray(params['bias'])
+  assert np.all(o[:2] >= 1.0 - 1e-6)
+  # Alone in its batch (a per-example penalty) an example has no neighbour: o = b.
+  np.testing.assert_allclose(np.asarray(layer.apply({'params': params}, h[:1]))[0, 6:],
+                             params['bias'], atol=1e-6)
+
+
+def test_minibatch_discrimination_data_init_sets_the_papers_scale_and_bias():
+  layer = layers_lib.MinibatchDiscrimination(num_kernels=3, kernel_dim=2)
+  h = _data((5,), batch=8)
+  params = layer.init(jax.random.PRNGKey(1), h)['params']
+  out, variables = layer.apply({'params': params}, h, data_init=True, mutable=['params'])
+  new = variables['params']
+  # The code's init: log scale - log(half the mean nearest-neighbour distance); b = -mean o.
+  w = (np.asarray(params['kernel'], np.float64)
+       / np.sqrt((np.asarray(params['kernel'], np.float64) ** 2).sum(axis=0)))
+  m = np.einsum('nf,fkc->nkc', np.asarray(h, np.float64), w)
+  distance = np.abs(m[:, None] - m[None, :]).sum(-1) + 1e6 * np.eye(8)[:, :, None]
+  half_nearest = 0.5 * distance.min(axis=1).mean(axis=0)
+  np.testing.assert_allclose(new['log_scale'], -np.log(half_nearest)[:, None] * np.ones((3, 2)),
+                             rtol=1e-5)
+  features = np.exp(-distance / half_nearest).sum(axis=1)
+  np.testing.assert_allclose(new['bias'], -features.mean(axis=0), rtol=1e-5)
+  np.testing.assert_allclose(np.asarray(out)[:, 5:].mean(axis=0), 0, atol=1e-5)
+  np.testing.assert_allclose(out, layer.apply({'params': new}, h), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('name, shape', [
+    ('mlp', (2,)), pytest.param('dcgan', (8, 8, 1), marks=pytest.mark.slow),
+    pytest.param('resnet', (8, 8, 1), marks=pytest.mark.slow)])
+def test_minibatch_discrimination_discriminator_sees_the_batch(name, shape):
+  _, discriminator = models.make_models(_model_config(name=name, minibatch_kernels=3), shape)
+  x = _data(shape, batch=4)
+  variables = _init(discriminator, x)
+  # Every example's logit moves when example 0 alone changes (all pairs are compared).
+  np.testing.assert_array_equal(_changed_logits(discriminator, variables, x), [True] * 4)
+  assert discriminator.apply(variables, x[:1], train=False).shape == (1,)
+  with pytest.raises(ValueError, match=r'model\.minibatch_kernels=-1'):
+    models.make_models(_model_config(name=name, minibatch_kernels=-1), shape)
+  with pytest.raises(ValueError, match=r'model\.minibatch_kernel_dim=0'):
+    models.make_models(_model_config(name=name, minibatch_kernels=2, minibatch_kernel_dim=0),
+                       shape)

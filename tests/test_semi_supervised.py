@@ -100,6 +100,28 @@ def test_data_init_standardises_every_layer_in_turn_and_fixed_scales_get_no_grad
   assert np.any(grads['WeightNormDense_0']['kernel'])
 
 
+def test_minibatch_discrimination_in_the_classifier_and_where_it_is_refused():
+  d = improved_gan.ClassifierDiscriminator(K, hidden_dims=(16,), input_noise=0.0,
+                                           hidden_noise=0.0, minibatch_kernels=4)
+  x = jax.random.uniform(jax.random.PRNGKey(0), (6, *SHAPE), minval=-1, maxval=1)
+  params = d.init(jax.random.PRNGKey(1), x, train=False)['params']
+  assert params['WeightNormDense_1']['kernel'].shape == (16 + 4, K)
+  logits, features = d.apply({'params': params}, x, train=False)
+  assert features.shape == (6, 16)  # Feature matching reads the layer before it.
+  moved = d.apply({'params': params}, x.at[0].multiply(-3.0), train=False)[0]
+  assert not np.any(np.isclose(np.asarray(logits), np.asarray(moved), rtol=1e-6, atol=1e-7)
+                    .all(axis=1))  # Every example's logits see example 0.
+  # Data-dependent init covers the minibatch layer too (the paper's code does).
+  _, variables = d.apply({'params': params}, x, train=True, data_init=True, mutable=['params'])
+  assert not np.allclose(variables['params']['MinibatchDiscrimination_0']['bias'], -1.0)
+  validation.check_game(tiny_config(**SSGAN, **{'model.minibatch_kernels': 4}), K)
+  with pytest.raises(ValueError, match=r"config.model.minibatch_kernels=4 is not supported by "
+                                       r"config.game.name='pix2pix'"):
+    validation.check_game(tiny_config(**{'game.name': 'pix2pix', 'model.name': 'unet',
+                                         'data.pairs': 'edges',
+                                         'model.minibatch_kernels': 4}), K)
+
+
 @pytest.mark.slow
 def test_a_fresh_run_initialises_d_from_its_first_batch(tmp_path):
   """train.init_from_data: D (and its EMA) standardised on the pipeline's first batch,

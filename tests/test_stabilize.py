@@ -128,6 +128,7 @@ def test_diffaugment_and_minibatch_std_change_the_step_on_images():
   results = {}
   for name, fields in [('plain', {}),
                        ('mbstd', {'model.minibatch_std_group': 4}),
+                       ('mbdisc', {'model.minibatch_kernels': 4}),
                        ('pack', {'stabilize.pack': 2})]:
     config = tiny_config(**{'model.name': 'mlp', **fields})
     state = state_lib.create_state(config, shape, mesh)
@@ -135,7 +136,7 @@ def test_diffaugment_and_minibatch_std_change_the_step_on_images():
         state, parallel.global_batch(batch, mesh))
     assert np.isfinite(float(metrics['d_loss'])) and np.isfinite(float(metrics['g_loss']))
     results[name] = float(metrics['d_loss'])
-  for name in ('mbstd', 'pack'):
+  for name in ('mbstd', 'mbdisc', 'pack'):
     assert results[name] != pytest.approx(results['plain'], abs=1e-6), name
 
 

@@ -43,6 +43,8 @@ def configured_stabilizers(config) -> dict[str, str]:
                        config.stabilize.unroll_steps > 0),
       'minibatch_std': ('model.minibatch_std_group', config.model.minibatch_std_group,
                         config.model.minibatch_std_group > 0),
+      'minibatch_discrimination': ('model.minibatch_kernels', config.model.minibatch_kernels,
+                                   config.model.minibatch_kernels > 0),
   }
   return {name: f'config.{field}={value!r}' for name, (field, value, on) in settings.items()
           if on}

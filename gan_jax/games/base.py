@@ -30,7 +30,7 @@ PyTree = Any
 # Stabilizers a game may support; `validation` refuses a configured one that the chosen
 # game does not list in `supports`.
 STABILIZERS = ('pack', 'diffaugment', 'gradient_penalty', 'r1', 'clip_weights',
-               'unroll_steps', 'minibatch_std')
+               'unroll_steps', 'minibatch_std', 'minibatch_discrimination')
 
 
 def apply(module, params, batch_stats, inputs: dict, train: bool, rngs: dict | None = None):

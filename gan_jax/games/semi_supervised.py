@@ -86,7 +86,8 @@ class SemiSupervised(base.Game):
   players = ('g', 'd')
   sides = {'d': ('d',), 'g': ('g',)}
   ema_players = ('g', 'd')
-  supports = frozenset()
+  # Minibatch discrimination: the paper's tool for sample quality (its CIFAR-10 recipe).
+  supports = frozenset({'minibatch_discrimination'})
   needs_labels = False  # Labels come in the labelled stream; G is unconditional.
   reads_labeled_stream = True
   readouts = ('classify',)

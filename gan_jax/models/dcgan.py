@@ -112,6 +112,8 @@ class DCGANDiscriminator(nn.Module):
   batch_norm: bool = True  # BatchNorm after every convolution but the first.
   spectral_norm: bool = False  # Normalise every conv and Dense kernel.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev channel; 0 = off.
+  minibatch_kernels: int = 0  # Minibatch-discrimination kernels before the logit; 0 = off.
+  minibatch_kernel_dim: int = 5
   dense_width: int = 0  # A fully connected hidden layer before the logit (0 = none).
   dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the logits stay float32.
   # Labels (see `conditioning`): a projection term, an AC-GAN class head or a Q head.
@@ -145,7 +147,10 @@ class DCGANDiscriminator(nn.Module):
       if self.batch_norm:
         x = layers.batch_norm(train, self.dtype)(x)
       x = nn.leaky_relu(x, negative_slope=0.2)
-    logits = layers.apply_layer(nn.Dense(1, kernel_init=init, dtype=self.dtype), x,
+    # Minibatch discrimination feeds the logit layer only; a class or Q head reads x.
+    out_in = (layers.MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(x)
+              if self.minibatch_kernels else x)
+    logits = layers.apply_layer(nn.Dense(1, kernel_init=init, dtype=self.dtype), out_in,
                                 spectral_norm=self.spectral_norm, train=train)
     # The losses and penalties take float32 logits whatever the compute dtype.
     return conditioning_lib.discriminator_outputs(
@@ -160,6 +165,8 @@ def make_models(model_config, data_shape: tuple,
   data_shape = tuple(int(d) for d in data_shape)
   num_resamplings(data_shape)  # Rejects shapes that do not fit before any tracing.
   layers.check_minibatch_std_group(model_config.minibatch_std_group)
+  layers.check_minibatch_discrimination(model_config.minibatch_kernels,
+                                        model_config.minibatch_kernel_dim)
   dtype = layers.get_compute_dtype(model_config.compute_dtype)
   dense_width = int(model_config.dense_width)
   if dense_width < 0:
@@ -171,6 +178,8 @@ def make_models(model_config, data_shape: tuple,
                                      batch_norm=bool(model_config.d_batch_norm),
                                      spectral_norm=bool(model_config.spectral_norm),
                                      minibatch_std_group=int(model_config.minibatch_std_group),
+                                     minibatch_kernels=int(model_config.minibatch_kernels),
+                                     minibatch_kernel_dim=int(model_config.minibatch_kernel_dim),
                                      dense_width=dense_width, dtype=dtype,
                                      conditioning=conditioning)
   return generator, discriminator

@@ -87,6 +87,8 @@ class ClassifierDiscriminator(nn.Module):
   hidden_noise: float = 0.5
   train_hidden_scale: bool = True
   kernel_stddev: float = 0.05
+  minibatch_kernels: int = 0  # Minibatch discrimination before the output layer; 0 = off.
+  minibatch_kernel_dim: int = 5
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True, noise_key: jax.Array | None = None,
@@ -105,7 +107,11 @@ class ClassifierDiscriminator(nn.Module):
       h = nn.relu(WeightNormDense(width, self.kernel_stddev,
                                   train_scale=self.train_hidden_scale)(h, data_init))
       h = gaussian_noise(h, self.hidden_noise, key, train)
-    return WeightNormDense(self.num_classes, self.kernel_stddev)(h, data_init), h
+    # The features that feature matching compares are h, before minibatch discrimination
+    # (the paper's CIFAR D puts its MinibatchLayer just before the output layer).
+    out_in = (layers.MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(
+        h, data_init) if self.minibatch_kernels else h)
+    return WeightNormDense(self.num_classes, self.kernel_stddev)(out_in, data_init), h
 
 
 class SoftplusGenerator(nn.Module):
@@ -131,6 +137,8 @@ def make_models(model_config, data_shape: tuple, num_classes: int
   """The (generator, classifier discriminator) pair of `model_config` for K = `num_classes`."""
   data_shape = tuple(int(d) for d in data_shape)
   layers.is_image_shape(data_shape)
+  layers.check_minibatch_discrimination(model_config.minibatch_kernels,
+                                        model_config.minibatch_kernel_dim)
   if model_config.d_kernel_stddev <= 0:
     raise ValueError(f'config.model.d_kernel_stddev={model_config.d_kernel_stddev} must be > 0 '
                      "(the std of D's weight directions).")
@@ -146,5 +154,7 @@ def make_models(model_config, data_shape: tuple, num_classes: int
       input_noise=float(model_config.d_input_noise),
       hidden_noise=float(model_config.d_hidden_noise),
       train_hidden_scale=bool(model_config.d_train_hidden_scale),
-      kernel_stddev=float(model_config.d_kernel_stddev))
+      kernel_stddev=float(model_config.d_kernel_stddev),
+      minibatch_kernels=int(model_config.minibatch_kernels),
+      minibatch_kernel_dim=int(model_config.minibatch_kernel_dim))
   return generator, discriminator

@@ -153,6 +153,63 @@ class Maxout(nn.Module):
     return jnp.max(h.reshape((*h.shape[:-1], self.features, self.pieces)), axis=-1)
 
 
+def check_minibatch_discrimination(num_kernels: int, kernel_dim: int) -> None:
+  """ValueErrors naming `model.minibatch_kernels` / `model.minibatch_kernel_dim` unless the
+  kernels are 0 (off) or positive and the kernel dimension positive."""
+  if int(num_kernels) < 0:
+    raise ValueError(f'config.model.minibatch_kernels={num_kernels} must be 0 (off) or a '
+                     'positive number of minibatch-discrimination kernels.')
+  if int(kernel_dim) < 1:
+    raise ValueError(f'config.model.minibatch_kernel_dim={kernel_dim} must be a positive '
+                     'dimension (the paper: 5).')
+
+
+class MinibatchDiscrimination(nn.Module):
+  """Minibatch discrimination (Salimans et al. 2016, "Improved Techniques for Training GANs").
+
+  Each example's features f (B, F, flattened) are projected by a tensor T (F, K, C) to K
+  rows of C numbers, M_i = f_i T; for every kernel k the closeness of two examples is
+  c_k(i, j) = exp(-||M_i,k - M_j,k||_1), and o_k(i) = sum_{j != i} c_k(i, j) + b_k is
+  appended to f_i: (B, F + K). A generator whose samples resemble one another gets large
+  o on its fakes, which D can see. As in the paper's code (`nn.MinibatchLayer`), T is
+  weight-normalised per (k, c) with a log scale, b starts at -1, and an example is not
+  compared with itself. The features of an example depend on the rest of its batch, so
+  D's output does too (in evaluation as well).
+
+  `data_init=True` (with 'params' mutable) is the code's data-dependent initialisation:
+  the log scales shift so that half the mean nearest-neighbour L1 distance is 1, and b is
+  set to minus the batch mean of o.
+  """
+  num_kernels: int
+  kernel_dim: int = 5
+  kernel_stddev: float = 0.05
+
+  @nn.compact
+  def __call__(self, h: jax.Array, data_init: bool = False) -> jax.Array:
+    """(B, F + num_kernels): the flattened features and their minibatch features."""
+    flat = h.reshape((h.shape[0], -1))
+    theta = self.param('kernel', nn.initializers.normal(self.kernel_stddev),
+                       (flat.shape[-1], self.num_kernels, self.kernel_dim))
+    log_scale = self.param('log_scale', nn.initializers.zeros,
+                           (self.num_kernels, self.kernel_dim))
+    bias = self.param('bias', nn.initializers.constant(-1.0), (self.num_kernels,))
+    # float32: exp(-distance) underflows for the distances it must tell apart in bfloat16.
+    w = theta * (jnp.exp(log_scale) / jnp.sqrt(jnp.sum(jnp.square(theta), axis=0) + 1e-12))
+    m = jnp.einsum('nf,fkc->nkc', flat.astype(jnp.float32), w)
+    distance = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)  # (B, B, K)
+    # The paper's code adds 1e6 on the diagonal: exp(-1e6) = 0, so i is not its own neighbour.
+    distance = distance + 1e6 * jnp.eye(flat.shape[0], dtype=distance.dtype)[:, :, None]
+    if data_init:
+      half_nearest = 0.5 * jnp.mean(jnp.min(distance, axis=1), axis=0)  # (K,)
+      self.put_variable('params', 'log_scale', log_scale - jnp.log(half_nearest)[:, None])
+      distance = distance / half_nearest
+    features = jnp.sum(jnp.exp(-distance), axis=1)  # (B, K)
+    if data_init:
+      bias = -jnp.mean(features, axis=0)
+      self.put_variable('params', 'bias', bias)
+    return jnp.concatenate([flat, (features + bias).astype(flat.dtype)], axis=-1)
+
+
 def check_minibatch_std_group(group_size: int) -> None:
   """A ValueError naming `model.minibatch_std_group` unless it is 0 (off) or positive."""
   if int(group_size) < 0:

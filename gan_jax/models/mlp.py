@@ -8,7 +8,8 @@ images are scaled to [-1, 1]). Each player can get its own widths (`model.g_hidd
 including maxout units), which with `model.g_batch_norm` reproduces the PacGAN 2-D
 networks (Lin et al., 2018: G 4 x 400 with BatchNorm and ReLU, D 3 x 200 maxout with 5
 pieces). The discriminator can also append ProGAN's minibatch standard deviation
-(`model.minibatch_std_group`) to its last hidden features.
+(`model.minibatch_std_group`) to its last hidden features, and minibatch discrimination
+(`model.minibatch_kernels`, Salimans et al. 2016) to the input of its output layer.
 
 By default there is no BatchNorm, and train and eval modes differ only in whether the
 spectral-norm power iteration advances. With `model.g_batch_norm` the generator
@@ -70,6 +71,8 @@ class MLPDiscriminator(nn.Module):
   spectral_norm: bool = False  # Normalise every Dense kernel, the output layer included.
   maxout_pieces: int = 5  # Linear pieces per unit when `activation` is maxout.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev feature; 0 = off.
+  minibatch_kernels: int = 0  # Minibatch-discrimination kernels before the output layer; 0 = off.
+  minibatch_kernel_dim: int = 5
   dtype: jnp.dtype = jnp.float32  # Compute dtype; parameters and the logits stay float32.
   # Labels (see `conditioning`): a projection term or an AC-GAN class head.
   conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
@@ -90,7 +93,10 @@ class MLPDiscriminator(nn.Module):
                                    spectral_norm=self.spectral_norm, train=train))
     if self.minibatch_std_group:
       h = layers.minibatch_stddev(h, self.minibatch_std_group)
-    logits = layers.apply_layer(nn.Dense(1, dtype=self.dtype), h,
+    # Minibatch discrimination feeds the output layer only; a class head reads h.
+    out_in = (layers.MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(h)
+              if self.minibatch_kernels else h)
+    logits = layers.apply_layer(nn.Dense(1, dtype=self.dtype), out_in,
                                 spectral_norm=self.spectral_norm, train=train)
     # The losses and penalties take float32 logits whatever the compute dtype.
     return conditioning_lib.discriminator_outputs(
@@ -112,6 +118,8 @@ def make_models(model_config, data_shape: tuple,
     raise ValueError(f'config.model.maxout_pieces={model_config.maxout_pieces} must be at '
                      'least 1.')
   layers.check_minibatch_std_group(model_config.minibatch_std_group)
+  layers.check_minibatch_discrimination(model_config.minibatch_kernels,
+                                        model_config.minibatch_kernel_dim)
   dtype = layers.get_compute_dtype(model_config.compute_dtype)
   hidden_dims = tuple(int(w) for w in model_config.hidden_dims)
   # An empty per-player tuple means "as hidden_dims", so older configs keep their nets.
@@ -125,6 +133,8 @@ def make_models(model_config, data_shape: tuple,
                                    spectral_norm=bool(model_config.spectral_norm),
                                    maxout_pieces=int(model_config.maxout_pieces),
                                    minibatch_std_group=int(model_config.minibatch_std_group),
+                                   minibatch_kernels=int(model_config.minibatch_kernels),
+                                   minibatch_kernel_dim=int(model_config.minibatch_kernel_dim),
                                    dtype=dtype, conditioning=conditioning)
   return generator, discriminator
 

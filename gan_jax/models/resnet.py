@@ -248,6 +248,8 @@ class ResNetDiscriminator(nn.Module):
   features: int = 128  # Channels of every residual block (SNGAN CIFAR: 128).
   spectral_norm: bool = False  # Normalise every conv and Dense kernel.
   minibatch_std_group: int = 0  # Group size of the minibatch-stddev channel; 0 = off.
+  minibatch_kernels: int = 0  # Minibatch-discrimination kernels before the Dense; 0 = off.
+  minibatch_kernel_dim: int = 5
   dtype: Dtype = jnp.float32  # Computation dtype; parameters stay float32.
   # Labels (see `conditioning`): a projection term or an AC-GAN class head.
   conditioning: conditioning_lib.Conditioning = conditioning_lib.UNCONDITIONAL
@@ -273,8 +275,11 @@ class ResNetDiscriminator(nn.Module):
     # Sum pooling (SNGAN) accumulated in float32, so bfloat16 does not round the sum of
     # 64 positions.
     x = jnp.sum(x, axis=(1, 2), dtype=jnp.float32)
+    # Minibatch discrimination feeds the Dense only; a class head reads x.
+    out_in = (layers.MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(x)
+              if self.minibatch_kernels else x)
     logits = layers.apply_layer(nn.Dense(1, kernel_init=plain_init, dtype=self.dtype,
-                                         name='dense'), x,
+                                         name='dense'), out_in,
                                 spectral_norm=self.spectral_norm, train=train)
     return conditioning_lib.discriminator_outputs(
         self.conditioning, logits[:, 0].astype(jnp.float32), x, labels,
@@ -288,11 +293,15 @@ def make_models(model_config, data_shape: tuple,
   data_shape = tuple(int(d) for d in data_shape)
   num_upsamplings(data_shape)  # Rejects shapes that do not fit before any tracing.
   layers.check_minibatch_std_group(model_config.minibatch_std_group)
+  layers.check_minibatch_discrimination(model_config.minibatch_kernels,
+                                        model_config.minibatch_kernel_dim)
   dtype = layers.get_compute_dtype(model_config.compute_dtype)
   generator = ResNetGenerator(data_shape=data_shape, features=int(model_config.g_features),
                               dtype=dtype, conditioning=conditioning)
   discriminator = ResNetDiscriminator(
       features=int(model_config.d_features), spectral_norm=bool(model_config.spectral_norm),
-      minibatch_std_group=int(model_config.minibatch_std_group), dtype=dtype,
+      minibatch_std_group=int(model_config.minibatch_std_group),
+      minibatch_kernels=int(model_config.minibatch_kernels),
+      minibatch_kernel_dim=int(model_config.minibatch_kernel_dim), dtype=dtype,
       conditioning=conditioning)
   return generator, discriminator
