@@ -195,15 +195,18 @@ class MinibatchDiscrimination(nn.Module):
     bias = self.param('bias', nn.initializers.constant(-1.0), (self.num_kernels,))
     # float32: exp(-distance) underflows for the distances it must tell apart in bfloat16.
     w = theta * (jnp.exp(log_scale) / jnp.sqrt(jnp.sum(jnp.square(theta), axis=0) + 1e-12))
-    m = jnp.einsum('nf,fkc->nkc', flat.astype(jnp.float32), w)
-    distance = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)  # (B, B, K)
+    m = jnp.einsum('nf,fkc->ckn', flat.astype(jnp.float32), w)  # (C, K, B)
+    # The L1 distance of every pair, (K, B, B), summed over the C rows one at a time: on
+    # XLA's CPU backend this ran the layer's gradient about 10x faster than reducing a
+    # (B, B, K, C) difference over its last axis.
+    distance = sum(jnp.abs(m[c][:, :, None] - m[c][:, None, :]) for c in range(m.shape[0]))
     # The paper's code adds 1e6 on the diagonal: exp(-1e6) = 0, so i is not its own neighbour.
-    distance = distance + 1e6 * jnp.eye(flat.shape[0], dtype=distance.dtype)[:, :, None]
+    distance = distance + 1e6 * jnp.eye(flat.shape[0], dtype=distance.dtype)
     if data_init:
-      half_nearest = 0.5 * jnp.mean(jnp.min(distance, axis=1), axis=0)  # (K,)
+      half_nearest = 0.5 * jnp.mean(jnp.min(distance, axis=2), axis=1)  # (K,)
       self.put_variable('params', 'log_scale', log_scale - jnp.log(half_nearest)[:, None])
-      distance = distance / half_nearest
-    features = jnp.sum(jnp.exp(-distance), axis=1)  # (B, K)
+      distance = distance / half_nearest[:, None, None]
+    features = jnp.sum(jnp.exp(-distance), axis=2).T  # (B, K)
     if data_init:
       bias = -jnp.mean(features, axis=0)
       self.put_variable('params', 'bias', bias)
