@@ -23,6 +23,13 @@ def get_config():
   config.data.split = 'train'
   config.num_train_steps = 15_000  # Measured in docs/semi_supervised.md: about 15 minutes on 2 CPU cores.
   config.optim.ema_decay = 0.999
+  # D's weight norm as before the paper's data-dependent init was built: scale 1, bias 0,
+  # every scale trained, v ~ N(0, 0.05). On Fashion-MNIST with 100 labels the paper's init
+  # gave a higher SSGAN error in every seed (26.96% against 25.90%, mean of 3 at 5,000
+  # steps; docs/semi_supervised.md), so this experiment keeps the setting it was measured with.
+  config.model.d_data_init = False
+  config.model.d_train_hidden_scale = True
+  config.model.d_kernel_stddev = 0.05
   config.sample_every_steps = 2000
   config.checkpoint_every_steps = 2000
   config.eval.every_steps = 1000  # eval/classifier_accuracy: 1 - test error, every 1,000 steps.

@@ -17,11 +17,15 @@ feature matching (`feature_matching`): the squared distance between the batch me
 D's last hidden features on the unlabelled reals and on its fakes, averaged over the
 features, as in the paper's classification experiments (`game.semi_supervised.g_loss=
 'non_saturating'` gives the usual -log D(G(z)) instead). Minibatch discrimination,
-which the paper used for sample quality rather than for classification, is not built.
+which the paper used (with the non-saturating loss) for sample quality rather than for
+classification, is `model.minibatch_kernels` (`layers.MinibatchDiscrimination`, before
+D's output layer; the features that feature matching reads are taken before it).
 
 The networks are the paper's MNIST ones (`model.name='improved_gan'`, see
 `models/improved_gan.py`): Gaussian noise layers (drawn from the update's key, in train
-mode only) and weight normalisation in D, softplus and BatchNorm in G. D's EMA
+mode only) and weight normalisation in D, softplus and BatchNorm in G. With
+`model.d_data_init` a fresh run initialises D's weight-normalised layers from its first
+batch (`init_from_data`, called by `train.init_from_data`), as the paper's code does. D's EMA
 (`ema_players` includes it, as the paper evaluates averaged D weights) is what
 `classify`, the `readout` ({'class_logits'}), a loaded run's `Run.classify` and the
 `classifier_accuracy` metric use when `optim.ema_decay > 0`.
