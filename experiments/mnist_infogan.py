@@ -6,8 +6,12 @@ up-convolution 1 (BatchNorm + ReLU between); D: 4x4 convolution 64 (LeakyReLU) -
 convolution 128 -> FC 1024 (BatchNorm + LeakyReLU) -> the logit; Q shares D up to
 FC 1024 and adds FC 128 (BatchNorm + LeakyReLU) -> the codes' outputs. This is
 `model.name=dcgan` with 64 channels and `model.dense_width=1024`; the LeakyReLU slope is
-0.2 (the paper: 0.1). Adam with D/Q's learning rate 2e-4 and G's 1e-3, beta1 0.5, lambda 1,
-batch 64, lambda 1, as in the paper and its reference code. Continuous codes have a
+0.2 (the paper: 0.1; the reference code's `leaky_rectify`: 0.01). Adam with D/Q's learning
+rate 2e-4 and G's 1e-3, beta1 0.5, lambda 1, as in the paper and its reference code
+(openai/InfoGAN). Batch 64 for 4,000 steps; the reference code's launcher
+(`launchers/run_mnist_exp.py`) uses batch 128 for 50 x 100 = 5,000 updates
+(`--config.batch_size=128 --config.num_train_steps=5000`, measured in docs/infogan.md), and
+draws z uniform in [-1, 1] where this draws it standard normal. Continuous codes have a
 unit-variance Gaussian likelihood (the reference code's `fix_std=True`).
 
 Scored by `code_accuracy`: the categorical code as an unsupervised classifier of the
