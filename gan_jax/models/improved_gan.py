@@ -22,7 +22,8 @@ one layer after another, so every hidden unit starts with zero mean and unit var
 the noise layers' 0.5 is half a standard deviation of the signal. With
 `model.d_train_hidden_scale=False` (the paper's `train_scale=False`) the hidden layers'
 scales then stay where the data put them (their gradient is stopped) and only the
-directions and biases train, so the noise keeps that size; the output layer's scale trains.
+directions and biases train, so the layers cannot outgrow the noise by their scales; the
+output layer's scale trains.
 These networks are chosen with `model.name='improved_gan'` and play only
 `game.name='semi_supervised'`, whose discriminator must be a classifier.
 """
