@@ -101,9 +101,7 @@ def train_supervised(config, test: dict) -> float:
   module = game.modules['d']
   params = game.init_players(jax.random.PRNGKey(config.seed))[0]['d']
   if game.initialises_from_data:  # model.d_data_init: as train.init_from_data does for the SSGAN.
-    position = pipeline.get_state()
-    first = next(pipeline)
-    pipeline.set_state(position)
+    first = train.peek_first_batch(pipeline)
     params = game.init_d_from_data(params, first['x'], jax.random.fold_in(
         jax.random.PRNGKey(config.seed), train.DATA_INIT_STREAM))
   optimizer = optim.make_optimizers(config)['d']

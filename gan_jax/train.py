@@ -155,6 +155,14 @@ def warm_start(config, state, data_shape: tuple, mesh, num_classes: int = 0):
 DATA_INIT_STREAM = 2**31 - 1
 
 
+def peek_first_batch(pipeline) -> dict:
+  """The pipeline's next (local) batch, the pipeline rewound so that it serves it again."""
+  position = pipeline.get_state()
+  batch = next(pipeline)
+  pipeline.set_state(position)
+  return batch
+
+
 def init_from_data(config, state, pipeline, data_shape: tuple, mesh, num_classes: int = 0):
   """A fresh `state` after the game's data-dependent initialisation (`Game.init_from_data`)
   on the pipeline's first batch, the pipeline rewound so that the first step reads that
@@ -166,9 +174,7 @@ def init_from_data(config, state, pipeline, data_shape: tuple, mesh, num_classes
   if on_device.make_device_sampler(config.data) is not None:
     raise ValueError(f'config.game.name={config.game.name!r} initialises from the first batch, '
                      'which config.data.draw_on_device=True does not read on the host.')
-  position = pipeline.get_state()
-  batch = parallel.global_batch(next(pipeline), mesh)
-  pipeline.set_state(position)
+  batch = parallel.global_batch(peek_first_batch(pipeline), mesh)
   key = jax.random.fold_in(state.key, DATA_INIT_STREAM)
   initialise = jax.jit(game.init_from_data, out_shardings=parallel.replicated(mesh))
   return initialise(state, batch, key)

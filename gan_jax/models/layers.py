@@ -197,8 +197,8 @@ class MinibatchDiscrimination(nn.Module):
     w = theta * (jnp.exp(log_scale) / jnp.sqrt(jnp.sum(jnp.square(theta), axis=0) + 1e-12))
     m = jnp.einsum('nf,fkc->ckn', flat.astype(jnp.float32), w)  # (C, K, B)
     # The L1 distance of every pair, (K, B, B), summed over the C rows one at a time: on
-    # XLA's CPU backend this ran the layer's gradient about 10x faster than reducing a
-    # (B, B, K, C) difference over its last axis.
+    # XLA's CPU backend this ran the layer's gradient 5x (B=128) to 13x (B=64) faster than
+    # reducing a (B, B, K, C) difference over its last axis.
     distance = sum(jnp.abs(m[c][:, :, None] - m[c][:, None, :]) for c in range(m.shape[0]))
     # The paper's code adds 1e6 on the diagonal: exp(-1e6) = 0, so i is not its own neighbour.
     distance = distance + 1e6 * jnp.eye(flat.shape[0], dtype=distance.dtype)
