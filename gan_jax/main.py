@@ -1,6 +1,8 @@
 """Command line: `python -m gan_jax.main --config=experiments/<name>.py --workdir=<dir>`.
 
-Any config field can be overridden, e.g. `--config.optim.g_lr=1e-4`.
+Any config field can be overridden, e.g. `--config.optim.g_lr=1e-4`. `--dry_run` checks
+the config in seconds (one batch read, every program traced, nothing compiled) and writes
+nothing, not even the workdir.
 """
 
 from absl import app
@@ -13,6 +15,8 @@ from gan_jax import parallel
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Experiment config file.',
                                           lock_config=True)
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics, samples.')
+_DRY_RUN = flags.DEFINE_bool('dry_run', False, 'Check the config without training '
+                              '(train.dry_run); nothing is written.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
@@ -26,6 +30,11 @@ def main(argv):
   parallel.initialize_distributed(config.distributed)
   # Imported after distributed start-up: nothing may touch the devices before it.
   from gan_jax import train  # pylint: disable=g-import-not-at-top
+  if _DRY_RUN.value:
+    checked = train.dry_run(config)
+    print(f'dry run passed: data of shape {checked["data_shape"]}, '
+          f'{checked["num_classes"]} classes, one step\'s batch {checked["batch"]}')
+    return
   train.train_and_evaluate(config, _WORKDIR.value)
 
 

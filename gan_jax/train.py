@@ -1,4 +1,5 @@
-"""The training loop: `train_and_evaluate(config, workdir)`.
+"""The training loop: `train_and_evaluate(config, workdir)`; `dry_run(config)` checks a
+config without training.
 
 Config in, files in the workdir out: `metrics.jsonl` and TensorBoard events, PNG
 samples in `samples/`, orbax checkpoints in `checkpoints/`. A run restarted on the same
@@ -201,6 +202,64 @@ def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipe
   return state, start_step
 
 
+def _open_data(config):
+  """(mesh, source, num_classes, pipeline, data_shape) of a run: this process's devices,
+  the config's data source and this process's training pipeline over it."""
+  mesh = parallel.make_mesh()
+  parallel.check_batch_size(config.batch_size, mesh)
+  source = data.make_source(config.data, config.seed)
+  num_classes = int(source.num_classes)
+  validation.check_game(config, num_classes)
+  # Each step consumes n_critic batches: one per discriminator update.
+  local_batch = config.batch_size * config.loss.n_critic // jax.process_count()
+  # With data.num_labeled a labelled stream travels beside the unlabelled one.
+  # With data.domain_b a second domain's stream travels beside the first (cyclegan).
+  make_pipeline = (data.make_semi_supervised_pipeline if config.data.num_labeled
+                   else data.make_unpaired_pipeline if config.data.domain_b
+                   else data.make_pipeline)
+  pipeline = make_pipeline(source, config.data, local_batch, config.seed,
+                           shard_index=jax.process_index(),
+                           shard_count=jax.process_count())
+  data_shape = tuple(int(d) for d in pipeline.element_shape)
+  return mesh, source, num_classes, pipeline, data_shape
+
+
+def dry_run(config) -> dict:
+  """Checks that `config` would train, in seconds rather than minutes, writing nothing.
+
+  Validates it, opens its data and reads one batch, builds the evaluator (reading its
+  reference set and extractor), and traces and lowers, without compiling, the state's
+  initialisation, the game's data-dependent one, the training step (and its K-steps
+  form) on that batch, and the sampler. What it cannot catch is what only compiling or
+  running the programs shows. Returns {'data_shape', 'num_classes', 'batch'}, the last
+  the shapes of one step's global batch (None when drawn on device).
+  """
+  validation.validate_config(config)
+  mesh, source, num_classes, pipeline, data_shape = _open_data(config)
+  try:
+    state = state_lib.abstract_state(config, data_shape, mesh, num_classes)
+    game = games.make_game(config, data_shape, num_classes)
+    on_device_data = on_device.make_device_sampler(config.data) is not None
+    inputs = _Input(pipeline, mesh, on_device_data)
+    batch = inputs.next(1)
+    if game.initialises_from_data and not on_device_data:
+      jax.jit(game.init_from_data).lower(state, batch, state.key)
+    for count in sorted({1, config.steps_per_call}):
+      step = step_lib.make_train_step(config, mesh, data_shape, count, num_classes)
+      step.lower(state, batch if count == 1 else inputs.next(count))
+    z = jax.ShapeDtypeStruct((config.num_grid_samples, game.noise_dim), np.float32)
+    labels = (jax.ShapeDtypeStruct((config.num_grid_samples,), np.int32)
+              if game.sample_classes else None)
+    if not game.translations:
+      step_lib.make_sample_fn(config, data_shape, num_classes=num_classes).lower(
+          state, z, labels)
+    evaluation.make_evaluator(config, source)
+  finally:
+    pipeline.close()
+  return {'data_shape': data_shape, 'num_classes': num_classes,
+          'batch': None if batch is None else jax.tree.map(lambda a: a.shape, batch)}
+
+
 def train_and_evaluate(config, workdir: str):
   """Trains the game described by `config`, writing everything to `workdir`.
 
@@ -218,23 +277,7 @@ def _train_and_evaluate(config, workdir: str):
   if config.compilation_cache:
     cache.enable_compilation_cache()
   is_writer = jax.process_index() == 0
-  mesh = parallel.make_mesh()
-  parallel.check_batch_size(config.batch_size, mesh)
-
-  source = data.make_source(config.data, config.seed)
-  num_classes = int(source.num_classes)
-  validation.check_game(config, num_classes)
-  # Each step consumes n_critic batches: one per discriminator update.
-  local_batch = config.batch_size * config.loss.n_critic // jax.process_count()
-  # With data.num_labeled a labelled stream travels beside the unlabelled one.
-  # With data.domain_b a second domain's stream travels beside the first (cyclegan).
-  make_pipeline = (data.make_semi_supervised_pipeline if config.data.num_labeled
-                   else data.make_unpaired_pipeline if config.data.domain_b
-                   else data.make_pipeline)
-  pipeline = make_pipeline(source, config.data, local_batch, config.seed,
-                           shard_index=jax.process_index(),
-                           shard_count=jax.process_count())
-  data_shape = tuple(int(d) for d in pipeline.element_shape)
+  mesh, source, num_classes, pipeline, data_shape = _open_data(config)
   meta = {'data_shape': list(data_shape), 'num_classes': num_classes,
           'is_image': bool(source.is_image), 'state_format': state_lib.STATE_FORMAT}
   checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, 'checkpoints'),

@@ -33,6 +33,14 @@ def test_cli_trains_with_overrides(tmp_path):
 
 
 @pytest.mark.slow
+def test_cli_dry_run_checks_and_writes_nothing(tmp_path):
+  result = _main(*TINY, '--dry_run', workdir=tmp_path / 'run')
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert "dry run passed: data of shape (8, 8, 1), 10 classes, one step's batch" in result.stdout
+  assert not (tmp_path / 'run').exists()
+
+
+@pytest.mark.slow
 def test_cli_rejects_a_misspelt_override(tmp_path):
   result = _main(*TINY, '--config.optim.g_lrr=1e-3', workdir=tmp_path)
   assert result.returncode != 0
