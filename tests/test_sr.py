@@ -1,6 +1,7 @@
 """Super-resolution: pixel shuffle and ICNR, the bicubic degradation, SR scores, VGG16 and
 its restricted unpickler, LPIPS, the srgan game's losses, the stage-1 -> stage-2 hand-over."""
 
+import functools
 import importlib.util
 import json
 import os
@@ -79,13 +80,19 @@ def test_icnr_starts_the_upsampling_nearest_neighbour_like():
 def test_srresnet_is_fully_convolutional_and_d_takes_any_crop():
   generator, discriminator = srresnet.make_models(tiny_config(**SRGAN).model, (8, 8, 3),
                                                   (32, 32, 3))
-  variables = generator.init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 3)), train=False)
+  # Shapes only, so traced (jax.eval_shape), not run: op by op this test took 28 s.
+  variables = jax.eval_shape(functools.partial(generator.init, train=False),
+                             jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 3)))
   for size in ((8, 8), (5, 7), (13, 3)):
-    out = generator.apply(variables, jnp.zeros((2, *size, 3)), train=False)
+    out = jax.eval_shape(functools.partial(generator.apply, train=False), variables,
+                         jax.ShapeDtypeStruct((2, *size, 3), jnp.float32))
     assert out.shape == (2, 4 * size[0], 4 * size[1], 3)
-  d_vars = discriminator.init(jax.random.PRNGKey(1), jnp.zeros((1, 32, 32, 3)), train=False)
+  d_vars = jax.eval_shape(functools.partial(discriminator.init, train=False),
+                          jax.random.PRNGKey(1), jnp.zeros((1, 32, 32, 3)))
   for size in (32, 48, 20):
-    assert discriminator.apply(d_vars, jnp.zeros((3, size, size, 3)), train=False).shape == (3,)
+    out = jax.eval_shape(functools.partial(discriminator.apply, train=False), d_vars,
+                         jax.ShapeDtypeStruct((3, size, size, 3), jnp.float32))
+    assert out.shape == (3,)
   with pytest.raises(ValueError, match='power of 2'):
     srresnet.make_models(tiny_config(**SRGAN).model, (8, 8, 3), (24, 24, 3))
 
