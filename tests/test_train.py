@@ -139,6 +139,10 @@ def test_dry_run_gives_the_shapes_and_the_errors_of_a_run():
   checked = train.dry_run(tiny_config(**{'loss.n_critic': 2}))
   assert checked == {'data_shape': (8, 8, 1), 'num_classes': 10,
                      'batch': {'x': (32, 8, 8, 1), 'y': (32,)}}
+  # Drawn on device, in K-step calls: no host batch, and the scanned step traces.
+  assert train.dry_run(tiny_config(**{
+      'data.name': 'ring', 'data.fresh_samples': True, 'data.draw_on_device': True,
+      'model.name': 'mlp', 'steps_per_call': 3}))['batch'] is None
   # What only building the players shows, before any compilation: the model's own error.
   with pytest.raises(ValueError, match='config.model.name=resnet cannot fit images of shape'):
     train.dry_run(tiny_config(**{'model.name': 'resnet', 'data.image_size': 12}))
