@@ -227,8 +227,8 @@ def _open_data(config):
 def dry_run(config) -> dict:
   """Checks that `config` would train, in seconds rather than minutes, writing nothing.
 
-  Validates it, opens its data and reads one batch, builds the evaluator (reading its
-  reference set and extractor), and traces and lowers, without compiling, the state's
+  Validates it, opens its data and reads one batch, builds the evaluator and reads its
+  reference set, and traces and lowers, without compiling, the state's
   initialisation, the game's data-dependent one, the training step (and its K-steps
   form) on that batch, and the sampler. What it cannot catch is what only compiling or
   running the programs shows. Returns {'data_shape', 'num_classes', 'batch'}, the last
@@ -253,7 +253,9 @@ def dry_run(config) -> dict:
     if not game.translations:
       step_lib.make_sample_fn(config, data_shape, num_classes=num_classes).lower(
           state, z, labels)
-    evaluation.make_evaluator(config, source)
+    evaluator = evaluation.make_evaluator(config, source)
+    if evaluator is not None:
+      evaluator.real_examples()  # The reference split is read on first use.
   finally:
     pipeline.close()
   return {'data_shape': data_shape, 'num_classes': num_classes,
