@@ -16,7 +16,7 @@ _CONFIG = config_flags.DEFINE_config_file('config', None, 'Experiment config fil
                                           lock_config=True)
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics, samples.')
 _DRY_RUN = flags.DEFINE_bool('dry_run', False, 'Check the config without training '
-                              '(train.dry_run); nothing is written.')
+                              '(train.dry_run); the workdir is not touched.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 

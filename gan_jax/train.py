@@ -225,7 +225,7 @@ def _open_data(config):
 
 
 def dry_run(config) -> dict:
-  """Checks that `config` would train, in seconds rather than minutes, writing nothing.
+  """Checks that `config` would train, in seconds rather than minutes; no workdir is touched.
 
   Validates it, opens its data and reads one batch, builds the evaluator and reads its
   reference set, and traces and lowers, without compiling, the state's
