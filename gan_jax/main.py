@@ -1,8 +1,8 @@
 """Command line: `python -m gan_jax.main --config=experiments/<name>.py --workdir=<dir>`.
 
 Any config field can be overridden, e.g. `--config.optim.g_lr=1e-4`. `--dry_run` checks
-the config in seconds (one batch read, every program traced, nothing compiled) and writes
-nothing, not even the workdir.
+the config in seconds (one batch read, every program traced, nothing compiled) and does
+not touch the workdir.
 """
 
 from absl import app
