@@ -1,12 +1,14 @@
 """InfoGAN: the codes' priors, the mutual-information term by hand, the Hungarian mapping,
 the Q head's side, the API (sample with codes, encode), previews and bad inputs."""
 
+import json
 import os
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.special
 import scipy.stats
 
 import gan_jax
@@ -94,6 +96,28 @@ def test_code_purity_by_hand():
   assert result.purity == pytest.approx((2 / 3 + 1 + 1) / 3)
 
 
+def test_code_information_against_scipy_entropies():
+  rng = np.random.default_rng(0)
+  logits = rng.normal(size=(50, 4)) * 3
+  p = scipy.special.softmax(logits, axis=1)
+  expected_conditional = np.mean([scipy.stats.entropy(row) for row in p])
+  expected_marginal = scipy.stats.entropy(p.mean(axis=0))
+  result = codes.code_information(logits)
+  assert result.conditional_entropy == pytest.approx(expected_conditional, rel=1e-12)
+  assert result.marginal_entropy == pytest.approx(expected_marginal, rel=1e-12)
+  assert result.information == pytest.approx(expected_marginal - expected_conditional)
+  # Confident and balanced: log K. Confident but two values merged into one: log K - ...
+  confident = np.repeat(np.eye(4) * 50, 5, axis=0)
+  assert codes.code_information(confident).information == pytest.approx(np.log(4))
+  merged = confident.copy()
+  merged[5:10] = confident[0]  # value 1's images read as value 0: marginal (.5, 0, .25, .25)
+  assert codes.code_information(merged).information == pytest.approx(
+      scipy.stats.entropy([0.5, 0.25, 0.25]), abs=1e-9)
+  assert codes.code_information(np.zeros((7, 4))).information == pytest.approx(0, abs=1e-12)
+  with pytest.raises(ValueError, match=r'logits must have shape \(N, K\)'):
+    codes.code_information(np.zeros(4))
+
+
 @pytest.mark.slow
 def test_q_is_trained_by_the_discriminator_side_and_the_term_reaches_g():
   config, game = _game()
@@ -133,7 +157,8 @@ def test_bad_infogan_configs_are_clear_errors():
 def infogan_run(tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp('infogan'))
   config = tiny_config(**{'game.name': 'infogan', 'num_grid_samples': 20,
-                          'eval.metrics': ('code_accuracy', 'code_purity'),
+                          'eval.metrics': ('code_accuracy', 'code_purity',
+                                           'code_information'),
                           'eval.extractor': 'digits8'})
   train.train_and_evaluate(config, workdir)
   return workdir
@@ -157,6 +182,9 @@ def test_infogan_run_samples_encodes_and_previews(infogan_run):
   assert os.path.isdir(os.path.join(samples, 'traversal_c1'))
   line = [l for l in open(os.path.join(infogan_run, 'metrics.jsonl')) if 'eval/' in l][-1]
   assert 'eval/code_accuracy' in line and 'eval/code_purity' in line
+  values = json.loads(line)
+  assert 0 <= values['eval/code_information'] <= np.log(10) + 1e-6
+  assert values['eval/code_information'] <= values['eval/code_marginal_entropy']
 
 
 @pytest.mark.slow

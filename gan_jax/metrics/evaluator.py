@@ -25,7 +25,7 @@ from gan_jax.io import cache
 
 # Functions, not modules: `gan_jax.metrics` re-exports functions under module names.
 from gan_jax.metrics.class_conditional import class_accuracy, intra_fid, within_class_diversity
-from gan_jax.metrics.codes import code_purity, matched_accuracy
+from gan_jax.metrics.codes import code_information, code_purity, matched_accuracy
 from gan_jax.metrics.detector import detectability
 from gan_jax.metrics.fid import fid_from_stats
 from gan_jax.metrics.image_quality import grey, translation_scores
@@ -162,6 +162,14 @@ def _code_accuracy(m: MetricInputs) -> dict:
   return {'code_accuracy': result.accuracy}
 
 
+def _code_information(m: MetricInputs) -> dict:
+  # Label-free: the information Q's first categorical code carries about the real
+  # reference images (chooses between runs without reading a label).
+  result = code_information(m.readout(m.real_examples()['x'])['code_logits'])
+  return {'code_information': result.information,
+          'code_marginal_entropy': result.marginal_entropy}
+
+
 def _classifier_accuracy(m: MetricInputs) -> dict:
   # The model's own classifier (a semi-supervised D) on the labelled real reference set;
   # with eval.reference_split='test' that is test accuracy (1 - test error).
@@ -280,6 +288,10 @@ METRICS = {
     'code_accuracy': Metric(('code_accuracy',), frozenset({'readout', 'real'}), _code_accuracy),
     'code_purity': Metric(('code_purity', 'code_purity_min'), frozenset({'features', 'labels'}),
                           _code_purity),
+    # InfoGAN, without labels: H(mean p(c|x)) - mean H(p(c|x)) of Q's first categorical
+    # code on the real reference images (nats; log K at best), and the first term alone.
+    'code_information': Metric(('code_information', 'code_marginal_entropy'),
+                               frozenset({'readout', 'real'}), _code_information),
     # A semi-supervised GAN's D as a classifier of the real reference set: set
     # eval.reference_split='test' for test accuracy.
     'classifier_accuracy': Metric(('classifier_accuracy',), frozenset({'readout', 'real'}),
