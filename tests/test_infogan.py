@@ -45,6 +45,26 @@ def test_codes_from_normals_are_uniform():
   assert scipy.stats.kstest(np.asarray(cont[:, 0]), scipy.stats.uniform(-1, 2).cdf).pvalue > 1e-3
 
 
+@pytest.mark.parametrize('noise', ['normal', 'uniform'])
+def test_split_noise_gives_g_normal_or_uniform_noise(noise):
+  _, game = _game(**{'game.infogan.noise': noise, 'model.latent_dim': 4,
+                     'game.infogan.categorical': (10,), 'game.infogan.continuous': 1})
+  z = jax.random.normal(jax.random.PRNGKey(1), (50_000, 4 + 2))
+  noise_part, cat, cont = game.split_noise(z)
+  expected_cat, expected_cont = infogan_lib.codes_from_normals(z[:, 4:], (10,))
+  np.testing.assert_array_equal(cat, expected_cat)
+  np.testing.assert_array_equal(cont, expected_cont)
+  if noise == 'normal':
+    np.testing.assert_array_equal(noise_part, z[:, :4])
+  else:
+    np.testing.assert_allclose(noise_part, 2 * scipy.stats.norm.cdf(np.asarray(z[:, :4])) - 1,
+                               atol=1e-6)
+    assert scipy.stats.kstest(np.asarray(noise_part[:, 0]),
+                              scipy.stats.uniform(-1, 2).cdf).pvalue > 1e-3
+  with pytest.raises(ValueError, match="config.game.infogan.noise='cauchy' must be"):
+    _game(**{'game.infogan.noise': 'cauchy'})
+
+
 @pytest.mark.parametrize('learn_std', [False, True])
 def test_info_loss_is_cross_entropy_plus_gaussian_nll(learn_std):
   config, game = _game(**{'game.infogan.categorical': (3, 4),

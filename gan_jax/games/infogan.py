@@ -22,7 +22,8 @@ Sampling draws only standard normals: z for `sample` has `latent_dim` noise entr
 one more entry per code, which the normal CDF Phi maps exactly onto the code's prior
 (categorical: floor(K * Phi(u)); continuous: 2 * Phi(u) - 1). So previews, evaluation
 and `load_run(...).sample` reproduce the code distribution from a seed, and a caller can
-still fix the codes (`sample_codes`). Packing is refused: Q reads one code per example,
+still fix the codes (`sample_codes`). With `game.infogan.noise='uniform'` the noise
+entries are mapped the same way, 2 Phi(u) - 1, to the reference code's z ~ U(-1, 1). Packing is refused: Q reads one code per example,
 which a pack of several examples does not have.
 """
 
@@ -86,6 +87,10 @@ class InfoGAN(Unconditional):
         raise ValueError(f'config.game.infogan.{field}={cfg[field]} must be >= 0.')
     if int(cfg.q_hidden) < 0:
       raise ValueError(f'config.game.infogan.q_hidden={cfg.q_hidden} must be >= 0.')
+    if cfg.noise not in ('normal', 'uniform'):
+      raise ValueError(f"config.game.infogan.noise={cfg.noise!r} must be 'normal' or "
+                       "'uniform'.")
+    self.uniform_noise = cfg.noise == 'uniform'
     self.learn_std = bool(cfg.learn_std)
     super().__init__(config, data_shape, num_classes)
 
@@ -135,7 +140,11 @@ class InfoGAN(Unconditional):
       cat = cat.at[:, 0].set(jnp.asarray(code, jnp.int32))
     if continuous is not None:
       cont = jnp.asarray(continuous, jnp.float32).reshape(cont.shape)
-    return z[:, :self.latent_dim], cat, cont
+    noise_part = z[:, :self.latent_dim]
+    if self.uniform_noise:  # 2 Phi(u) - 1: uniform on (-1, 1), as the continuous codes.
+      noise_part = (2.0 * jax.scipy.special.ndtr(noise_part.astype(jnp.float32)) - 1.0
+                    ).astype(noise_part.dtype)
+    return noise_part, cat, cont
 
   def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
     """G's input z (noise and codes) and the codes themselves ('code', 'continuous')."""
