@@ -1,9 +1,10 @@
 """Semi-supervised GAN on MNIST with 100 labels: Salimans et al. (2016)'s setting.
 
 The paper's MNIST recipe (its `train_mnist_feature_matching.py`): the classifier D
-784-1000-500-250-250-250-10 with Gaussian noise (0.3 on the input, 0.5 after each
-hidden layer) and weight normalisation, G 100-500-500-784 with softplus and BatchNorm,
-trained by feature matching; 100 labelled examples (10 per class) beside the 60,000
+784-1000-500-250-250-250-10 with Gaussian noise (0.3 on the [0, 1] input, i.e. 0.6 on
+the [-1, 1] images here; 0.5 after each hidden layer) and weight normalisation, G
+100-500-500-784 with softplus and BatchNorm, trained by feature matching (on the last
+hidden layer's output before its noise); 100 labelled examples (10 per class) beside the 60,000
 training images as the unlabelled pool; batches of 100 labelled + 100 unlabelled;
 Adam with lr 0.003 and beta1 0.5; 300 epochs (180,000 steps); D's weight-normalised
 layers initialised from the first batch with their hidden scales then fixed, and their
@@ -39,7 +40,9 @@ def get_config():
   config.model.latent_dim = 100
   config.model.d_hidden_dims = (1000, 500, 250, 250, 250)
   config.model.g_hidden_dims = (500, 500)
-  config.model.d_input_noise = 0.3
+  # The paper adds noise of std 0.3 to pixels in [0, 1]; the same noise relative to the
+  # image is std 0.6 on the [-1, 1] pixels here.
+  config.model.d_input_noise = 0.6
   config.model.d_hidden_noise = 0.5
   config.model.d_data_init = True
   config.model.d_train_hidden_scale = False

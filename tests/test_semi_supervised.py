@@ -100,6 +100,24 @@ def test_data_init_standardises_every_layer_in_turn_and_fixed_scales_get_no_grad
   assert np.any(grads['WeightNormDense_0']['kernel'])
 
 
+def test_features_are_the_last_hidden_layer_before_its_noise():
+  # The paper's code matches layers[-3], the last Dense(250)'s ReLU output ahead of its
+  # GaussianNoiseLayer. With one hidden layer and no input noise, the train-mode features
+  # are then the eval-mode ones, while the logits (after the noise) are not.
+  d = improved_gan.ClassifierDiscriminator(K, hidden_dims=(16,), input_noise=0.0,
+                                           hidden_noise=0.5)
+  x = jax.random.uniform(jax.random.PRNGKey(0), (6, *SHAPE), minval=-1, maxval=1)
+  params = d.init(jax.random.PRNGKey(1), x, train=False)['params']
+  eval_logits, eval_features = d.apply({'params': params}, x, train=False)
+  logits, features = d.apply({'params': params}, x, train=True, noise_key=jax.random.PRNGKey(2))
+  p = {k: np.asarray(v, np.float64) for k, v in params['WeightNormDense_0'].items()}
+  relu = np.maximum(np.asarray(x, np.float64).reshape(6, -1) @ (
+      p['kernel'] / np.linalg.norm(p['kernel'], axis=0)) * p['scale'] + p['bias'], 0)
+  np.testing.assert_allclose(features, relu, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(features, eval_features, rtol=1e-6)
+  assert not np.allclose(logits, eval_logits, atol=1e-3)
+
+
 def test_minibatch_discrimination_in_the_classifier_and_where_it_is_refused():
   d = improved_gan.ClassifierDiscriminator(K, hidden_dims=(16,), input_noise=0.0,
                                            hidden_noise=0.0, minibatch_kernels=4)

@@ -1,13 +1,14 @@
 """The MNIST networks of Salimans et al. (2016), "Improved Techniques for Training GANs".
 
 The discriminator is a K-class classifier that also returns the features that feature
-matching compares: Gaussian noise on its input (std `model.d_input_noise`, 0.3 in the
-paper) and after every hidden layer (`model.d_hidden_noise`, 0.5), weight-normalised
-ReLU layers of `model.d_hidden_dims` (1000-500-250-250-250) and a weight-normalised
-linear layer to K class logits. It returns `(class_logits (B, K), features (B, F))`,
-the features being the last hidden layer's output (after its noise), the layer whose
-batch mean the paper's generator matches. The noise is drawn from `noise_key` and only
-in train mode, so a step stays a pure function of (state, batch) and evaluation is
+matching compares: Gaussian noise on its input (std `model.d_input_noise`; the paper's
+0.3 on [0, 1] pixels is 0.6 on the [-1, 1] images here) and after every hidden layer
+(`model.d_hidden_noise`, 0.5), weight-normalised ReLU layers of `model.d_hidden_dims`
+(1000-500-250-250-250) and a weight-normalised linear layer to K class logits. It
+returns `(class_logits (B, K), features (B, F))`, the features being the last hidden
+layer's ReLU output before its noise layer, the layer whose batch mean the paper's
+generator matches (its `layers[-3]`). The noise is drawn from `noise_key` and only in
+train mode, so a step stays a pure function of (state, batch) and evaluation is
 deterministic.
 
 The generator maps noise through softplus layers of `model.g_hidden_dims` (500-500) with
@@ -104,15 +105,19 @@ class ClassifierDiscriminator(nn.Module):
             else list(jax.random.split(noise_key, len(self.hidden_dims) + 1)))
     h = jnp.asarray(x, jnp.float32).reshape((x.shape[0], -1))
     h = gaussian_noise(h, self.input_noise, keys[0], train)
+    features = h
     for width, key in zip(self.hidden_dims, keys[1:]):
-      h = nn.relu(WeightNormDense(width, self.kernel_stddev,
-                                  train_scale=self.train_hidden_scale)(h, data_init))
-      h = gaussian_noise(h, self.hidden_noise, key, train)
-    # The features that feature matching compares are h, before minibatch discrimination
-    # (the paper's CIFAR D puts its MinibatchLayer just before the output layer).
+      features = nn.relu(WeightNormDense(width, self.kernel_stddev,
+                                         train_scale=self.train_hidden_scale)(h, data_init))
+      h = gaussian_noise(features, self.hidden_noise, key, train)
+    # Feature matching compares the last hidden layer's ReLU output before its noise layer:
+    # the paper's code matches `layers[-3]`, the Dense(250) ahead of the last
+    # GaussianNoiseLayer, so the fakes' features carry no noise that G cannot move. The
+    # output layer (and minibatch discrimination, which the paper's CIFAR D puts just before
+    # it) reads the noisy h.
     out_in = (layers.MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(
         h, data_init) if self.minibatch_kernels else h)
-    return WeightNormDense(self.num_classes, self.kernel_stddev)(out_in, data_init), h
+    return WeightNormDense(self.num_classes, self.kernel_stddev)(out_in, data_init), features
 
 
 class SoftplusGenerator(nn.Module):
