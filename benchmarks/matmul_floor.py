@@ -8,6 +8,19 @@ torch. `compare_torch.py` reports the result beside each comparison: with torch'
 time T and the products' time P under XLA, no gan_jax step built on XLA's kernels can
 beat torch by more than T / P, whatever else is optimised.
 
+The products are timed in groups whose operands and results fit in `max_bytes` (4 GiB by
+default), each group one XLA program, and the groups' times are summed: listing every
+operand at once needs the sum of all of them, which for cifar10_sngan at batch 256 (1,123
+products) ran an H200 out of memory beside the step and torch. A step small enough to fit
+(every DCGAN and MLP step measured so far) is one group, as before.
+
+`counted_flops` is the step's FLOPs counted from its jaxpr: every product and every
+convolution (2 x its multiply-adds, not counting taps on padding or on the zeros of a
+dilated input, as XLA's CPU cost analysis counts them). Unlike
+XLA's cost analysis it does not depend on the backend: on a GPU, XLA's count leaves out
+the work of the cuBLAS/cuDNN kernels it calls (18.9 GFLOP reported for cifar10_dcgan at
+batch 256 on an H200, whose products alone do 107.9).
+
 A `while_loop` body's products are listed once (its trip count is not static), and
 convolutions are not products here: `count_convolutions` says how many a step has, so a
 caller can tell when the floor leaves them out (gan_jax's conv layers are im2col matrix
@@ -19,6 +32,7 @@ import time
 from typing import Callable
 
 import jax
+import jax.extend  # jax.extend.core.Jaxpr below; `import jax` alone does not load it.
 import numpy as np
 
 
@@ -37,6 +51,17 @@ class Product:
     rhs_free = [d for i, d in enumerate(self.rhs_shape)
                 if i not in rhs_contract and i not in rhs_batch]
     return 2 * int(np.prod(self.lhs_shape)) * int(np.prod(rhs_free, dtype=np.int64))
+
+  @property
+  def bytes(self) -> int:
+    """Memory of both operands and the result."""
+    (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = self.dimension_numbers
+    rhs_free = [d for i, d in enumerate(self.rhs_shape)
+                if i not in rhs_contract and i not in rhs_batch]
+    lhs_rest = [d for i, d in enumerate(self.lhs_shape) if i not in lhs_contract]
+    elements = (np.prod(self.lhs_shape, dtype=np.int64) + np.prod(self.rhs_shape, dtype=np.int64)
+                + np.prod(lhs_rest, dtype=np.int64) * np.prod(rhs_free, dtype=np.int64))
+    return int(elements) * self.dtype.itemsize
 
 
 def _subjaxprs(eqn):
@@ -87,6 +112,54 @@ def count_convolutions(fn: Callable, *args) -> int:
   return count[0]
 
 
+def _taps_on_input(out_size: int, kernel: int, stride: int, padding_low: int, in_size: int,
+                   lhs_dilation: int, rhs_dilation: int) -> int:
+  """(output position, kernel tap) pairs of one spatial dimension that read a real input.
+
+  Taps on padding and on the zeros that `lhs_dilation` inserts read nothing and are not
+  counted, as XLA's cost analysis does not count them.
+  """
+  span = (in_size - 1) * lhs_dilation
+  taps = 0
+  for out in range(out_size):
+    for tap in range(kernel):
+      position = out * stride + tap * rhs_dilation - padding_low
+      taps += 0 <= position <= span and position % lhs_dilation == 0
+  return taps
+
+
+def convolution_flops(eqn) -> int:
+  """2 x multiply-adds of one `conv_general_dilated` equation that read a real input."""
+  params = eqn.params
+  numbers = params['dimension_numbers']
+  lhs, rhs = eqn.invars[0].aval.shape, eqn.invars[1].aval.shape
+  out = eqn.outvars[0].aval.shape
+  spatial = len(numbers.lhs_spec) - 2
+  lhs_dilation = params['lhs_dilation'] or (1,) * spatial
+  rhs_dilation = params['rhs_dilation'] or (1,) * spatial
+  pairs = 1
+  for d in range(spatial):
+    pairs *= _taps_on_input(out[numbers.out_spec[2 + d]], rhs[numbers.rhs_spec[2 + d]],
+                            params['window_strides'][d], params['padding'][d][0],
+                            lhs[numbers.lhs_spec[2 + d]], lhs_dilation[d], rhs_dilation[d])
+  # Each output element of each (batch, output feature) sums over its group's input
+  # features (the kernel's input dimension) at every tap that reads the input.
+  per_pair = out[numbers.out_spec[0]] * out[numbers.out_spec[1]] * rhs[numbers.rhs_spec[1]]
+  return 2 * int(pairs) * int(per_pair)
+
+
+def counted_flops(fn: Callable, *args) -> int:
+  """FLOPs of `fn(*args)` in its products and convolutions, counted from its jaxpr."""
+  total = [0]
+
+  def visit(eqn, repeat):
+    if eqn.primitive.name == 'conv_general_dilated':
+      total[0] += repeat * convolution_flops(eqn)
+
+  _walk(jax.make_jaxpr(fn)(*args).jaxpr, 1, visit)
+  return total[0] + sum(p.flops for p in step_products(fn, *args))
+
+
 def _median_milliseconds(run: Callable[[], None], seconds: float, windows: int = 5) -> float:
   """Median over `windows` windows of the mean wall time of `run()`, after one warm-up."""
   run()
@@ -100,10 +173,29 @@ def _median_milliseconds(run: Callable[[], None], seconds: float, windows: int =
   return float(np.median(times))
 
 
-def xla_products_milliseconds(products: list[Product], seconds: float = 2.0) -> float:
-  """Wall time of all `products` as ONE jitted XLA program, on random operands."""
-  if not products:
-    return 0.0
+# Operands and results of one timed group: small beside any accelerator's memory, and
+# larger than every DCGAN or MLP step's products together.
+MAX_GROUP_BYTES = 4 << 30
+
+
+def memory_groups(products: list[Product], max_bytes: int = MAX_GROUP_BYTES
+                  ) -> list[list[Product]]:
+  """`products` in order, cut into consecutive groups of at most `max_bytes` each.
+
+  A product larger than `max_bytes` on its own is a group of one.
+  """
+  groups, size = [], 0
+  for product in products:
+    if not groups or size + product.bytes > max_bytes:
+      groups.append([])
+      size = 0
+    groups[-1].append(product)
+    size += product.bytes
+  return groups
+
+
+def _xla_group_milliseconds(products: list[Product], seconds: float) -> float:
+  """Wall time of `products` as ONE jitted XLA program, on random operands."""
   keys = jax.random.split(jax.random.key(0), 2 * len(products))
   lhs = [jax.random.normal(keys[2 * i], p.lhs_shape, p.dtype) for i, p in enumerate(products)]
   rhs = [jax.random.normal(keys[2 * i + 1], p.rhs_shape, p.dtype)
@@ -118,13 +210,32 @@ def xla_products_milliseconds(products: list[Product], seconds: float = 2.0) -> 
   return _median_milliseconds(lambda: jax.block_until_ready(all_products(lhs, rhs)), seconds)
 
 
+def xla_products_milliseconds(products: list[Product], seconds: float = 2.0,
+                              max_bytes: int = MAX_GROUP_BYTES) -> float:
+  """Wall time of all `products` in XLA: the sum over their `memory_groups`.
+
+  Each group is one program timed for its share of `seconds`; its operands are freed
+  before the next group's are drawn.
+  """
+  groups = memory_groups(products, max_bytes)
+  return float(sum(_xla_group_milliseconds(group, seconds / len(groups)) for group in groups))
+
+
 def torch_products_milliseconds(products: list[Product], seconds: float = 2.0,
-                                device: str = 'cpu') -> float:
+                                device: str = 'cpu', max_bytes: int = MAX_GROUP_BYTES
+                                ) -> float:
   """Wall time of the same products in eager torch, in the same dtypes, on `device`.
 
   `torch.tensordot` computes each product, or a batched `torch.matmul` where it has batch
-  dimensions.
+  dimensions. Timed in the same `memory_groups` as in XLA, and summed.
   """
+  groups = memory_groups(products, max_bytes)
+  return float(sum(_torch_group_milliseconds(group, seconds / len(groups), device)
+                   for group in groups))
+
+
+def _torch_group_milliseconds(products: list[Product], seconds: float, device: str) -> float:
+  """Wall time of `products` in eager torch, all operands resident at once."""
   import torch  # pylint: disable=g-import-not-at-top  (the optional `bench` extra)
 
   generator = torch.Generator().manual_seed(0)

@@ -12,7 +12,13 @@ or its data cannot be read here (a TFDS dataset that is not prepared).
 `matmul_peak_gflops` is the device's own reference: a large square matmul in the
 step's compute dtype (`config.model.compute_dtype`; 2048 on a CPU, 8192 on an
 accelerator) timed here, and `fraction_of_matmul_peak` is the step's useful
-GFLOP/s (XLA's count) over it.
+GFLOP/s (XLA's count) over it. XLA's count is trustworthy on a CPU only: on a GPU it
+leaves out the work of the cuBLAS/cuDNN kernels it calls (cifar10_dcgan at batch 256 on an
+H200: 18.9 GFLOP a step, against the 107.9 GFLOP its matrix products alone do). The
+`counted_*` fields count the step's products and convolutions from its jaxpr instead
+(`matmul_floor.counted_flops`, equal to XLA's CPU count for convolutions and their
+gradients), the same on every backend: on a GPU, `counted_fraction_of_matmul_peak` is the
+share to read.
 
 With `--config.steps_per_call=K`, each call runs K steps (`lax.scan`); fresh-sample 2-D
 mixtures with `data.draw_on_device` draw their data inside the step. The step is timed on device-resident batches of the experiment's data shape, so the
@@ -38,6 +44,10 @@ from gan_jax.core import state as state_lib
 from gan_jax.core import step as step_lib
 from gan_jax.data import on_device
 from gan_jax.data import throughput
+
+# A sibling file: benchmarks/ is sys.path[0] when this runs as a script, and when
+# compare_torch.py (a script in the same folder) loads it.
+import matmul_floor  # pylint: disable=g-bad-import-order
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Experiment config file.')
 _SECONDS = flags.DEFINE_float('seconds', 20.0, 'Length of the timed window.')
@@ -160,6 +170,8 @@ def main(argv):
   flops_per_step = _flops_per_step(config, mesh, shape, state, batch, compiled, per_call,
                                    num_classes)
 
+  counted_flops_per_step = matmul_floor.counted_flops(train_step, state, batch) / per_call
+
   for _ in range(_WARMUP.value):
     state, metrics = compiled(state, batch)
   jax.block_until_ready(metrics)
@@ -192,6 +204,10 @@ def main(argv):
       'compute_dtype': config.model.compute_dtype,
       'matmul_peak_gflops': round(peak, 1),
       'fraction_of_matmul_peak': round(gflops_per_sec / peak, 3),
+      'counted_flops_per_step': counted_flops_per_step,
+      'counted_gflops_per_sec': round(counted_flops_per_step * steps / elapsed / 1e9, 2),
+      'counted_fraction_of_matmul_peak': round(
+          counted_flops_per_step * steps / elapsed / 1e9 / peak, 3),
       **loader,
   }))
 

@@ -141,3 +141,84 @@ def test_torch_times_the_same_products_batched_or_not(monkeypatch):
                                     jnp.ones((4, 4), jnp.bfloat16))
   assert bf16[0].dtype == jnp.bfloat16
   assert matmul_floor.torch_products_milliseconds(bf16, seconds=0.05) > 0
+
+
+def _conv(x, k, **kwargs):
+  return jax.lax.conv_general_dilated(x, k, dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
+                                      **kwargs)
+
+
+def _xla_cpu_flops(fn, *args) -> float:
+  cost = jax.jit(fn).lower(*args).compile().cost_analysis()
+  return (cost[0] if isinstance(cost, (list, tuple)) else cost)['flops']
+
+
+def test_convolution_flops_are_counted_by_hand():
+  # VALID 3x3 over 5x5: a 3x3 output, every tap on the input; 2 images, 4 -> 6 channels.
+  x, k = jnp.ones((2, 5, 5, 4)), jnp.ones((3, 3, 4, 6))
+  fn = lambda x, k: _conv(x, k, window_strides=(1, 1), padding='VALID')
+  assert matmul_floor.counted_flops(fn, x, k) == 2 * (2 * 3 * 3 * 6) * (3 * 3 * 4)
+  # SAME 3x3 over 3x3 (padding 1): along each dimension the three outputs read 2, 3 and 2
+  # real inputs, so (2 + 3 + 2)^2 (output, tap) pairs in 2-D; taps on padding are free.
+  x = jnp.ones((1, 3, 3, 1))
+  fn = lambda x, k: _conv(x, k, window_strides=(1, 1), padding='SAME')
+  assert matmul_floor.counted_flops(fn, x, jnp.ones((3, 3, 1, 1))) == 2 * (2 + 3 + 2) ** 2
+
+
+@pytest.mark.parametrize('kwargs, kernel', [
+    ({'window_strides': (1, 1), 'padding': 'SAME'}, (3, 3, 8, 16)),
+    ({'window_strides': (2, 2), 'padding': 'SAME'}, (4, 4, 8, 16)),
+    ({'window_strides': (2, 2), 'padding': 'VALID'}, (3, 3, 8, 16)),
+    ({'window_strides': (1, 1), 'padding': 'SAME', 'feature_group_count': 4}, (3, 3, 2, 16)),
+    ({'window_strides': (1, 1), 'padding': 'SAME', 'rhs_dilation': (2, 2)}, (3, 3, 8, 16)),
+    ({'window_strides': (1, 1), 'padding': ((1, 2), (1, 2)), 'lhs_dilation': (2, 2)},
+     (3, 3, 8, 16)),
+])
+def test_convolution_flops_match_xla_cpu_cost_analysis_forward_and_backward(kwargs, kernel):
+  # XLA's CPU cost analysis is the independent reference: it skips taps on padding and on
+  # a dilated input's zeros, as the count must. The backward pass (input and kernel
+  # gradients: convolutions with other strides, dilations and paddings) is timed alone,
+  # since XLA drops a forward pass whose result the loss does not need.
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.normal(size=(3, 15, 16, 8)), jnp.float32)
+  k = jnp.asarray(rng.normal(size=kernel), jnp.float32)
+  forward = lambda x, k: _conv(x, k, **kwargs)
+  y, backward = jax.vjp(forward, x, k)
+  cotangent = jnp.asarray(rng.normal(size=y.shape), jnp.float32)
+  assert matmul_floor.counted_flops(forward, x, k) == _xla_cpu_flops(forward, x, k)
+  assert matmul_floor.counted_flops(backward, cotangent) == _xla_cpu_flops(backward, cotangent)
+
+
+def test_counted_flops_add_products_and_repeat_a_scan_body():
+  x, w = jnp.ones((5, 3)), jnp.ones((3, 3))
+  body = lambda h, _: (h @ w, None)
+  fn = lambda h: jax.lax.scan(body, h, None, length=4)[0]
+  assert matmul_floor.counted_flops(fn, x) == 4 * 2 * 5 * 3 * 3
+
+
+def test_products_are_cut_into_groups_that_fit_in_memory():
+  (small,) = matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((8, 4)), jnp.ones((4, 2)))
+  assert small.bytes == (8 * 4 + 4 * 2 + 8 * 2) * 4
+  (batched,) = matmul_floor.step_products(lambda a, b: jnp.einsum('bij,bkj->bik', a, b),
+                                          jnp.ones((3, 2, 5), jnp.bfloat16),
+                                          jnp.ones((3, 4, 5), jnp.bfloat16))
+  assert batched.bytes == (3 * 2 * 5 + 3 * 4 * 5 + 3 * 2 * 4) * 2
+  groups = matmul_floor.memory_groups([small] * 5, max_bytes=2 * small.bytes)
+  assert groups == [[small] * 2, [small] * 2, [small]]
+  # A product larger than the limit is timed on its own; nothing is dropped or reordered.
+  assert matmul_floor.memory_groups([small, batched, small], max_bytes=100) == [
+      [small], [batched], [small]]
+  assert matmul_floor.memory_groups([]) == []
+
+
+def test_each_memory_group_is_its_own_program(monkeypatch):
+  products = (matmul_floor.step_products(lambda a, b: a @ b, jnp.ones((8, 4)), jnp.ones((4, 2)))
+              * 3)
+  programs = []
+  monkeypatch.setattr(matmul_floor, '_xla_group_milliseconds',
+                      lambda group, seconds: programs.append((group, seconds)) or 1.5)
+  total = matmul_floor.xla_products_milliseconds(products, seconds=0.6,
+                                                 max_bytes=products[0].bytes)
+  assert total == 4.5
+  assert [group for group, _ in programs] == [[p] for p in products]
+  np.testing.assert_allclose([seconds for _, seconds in programs], [0.2] * 3)
