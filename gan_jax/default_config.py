@@ -51,6 +51,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.semi_supervised = ml_collections.ConfigDict()
   config.game.semi_supervised.unlabeled_weight = 0.5  # Weight of the real/fake loss beside the labelled CE (0.5 = Salimans et al.'s code).
   config.game.semi_supervised.g_loss = 'feature_matching'  # feature_matching (the paper's, on D's last hidden layer) | non_saturating.
+  config.game.semi_supervised.feature_distance = 'squared'  # feature matching's mean over features of |mean difference|^2 (squared: the paper's MNIST code) or |.| (absolute: its CIFAR-10/SVHN code).
   config.game.pix2pix = ml_collections.ConfigDict()
   config.game.pix2pix.l1_weight = 100.0  # Weight of the L1 distance to the target in G's loss (the paper: 100; 0 = cGAN only).
   config.game.pix2pix.adversarial_weight = 1.0  # Weight of the adversarial term in G's loss (0 = L1 only: D is not trained).
@@ -101,7 +102,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.data.num_workers = 0  # grain worker processes (0 = read in the main process).
 
   config.model = ml_collections.ConfigDict()
-  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets) | unet (pix2pix: U-Net G, PatchGAN D) | cyclegan (ResNet-block Gs, PatchGAN Ds) | srresnet (srgan: SRResNet G, SRGAN's D).
+  config.model.name = 'dcgan'  # mlp | dcgan | resnet (SNGAN's residual networks) | improved_gan (semi_supervised: Salimans et al.'s MNIST nets) | improved_gan_conv (semi_supervised: their CIFAR-10/SVHN conv D, a DCGAN G) | unet (pix2pix: U-Net G, PatchGAN D) | cyclegan (ResNet-block Gs, PatchGAN Ds) | srresnet (srgan: SRResNet G, SRGAN's D).
   config.model.latent_dim = 64  # Size of the generator's Gaussian noise vector.
   config.model.g_features = 64  # G channels: dcgan's last hidden layer; resnet's every block.
   config.model.d_features = 64  # D channels: dcgan's first layer; resnet's every block.
@@ -121,6 +122,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.d_data_init = False  # improved_gan: set D's weight-norm scales and biases from the first batch (the paper's code does).
   config.model.d_train_hidden_scale = True  # improved_gan: train the scales of D's hidden weight-norm layers (the paper's code: False).
   config.model.d_kernel_stddev = 0.05  # improved_gan: std of the normal draw of D's weight directions v (the paper's code: 0.1).
+  config.model.d_conv_widths = (96, 192)  # improved_gan_conv: D's channels per stage of three 3x3 convs (the paper: CIFAR-10 (96, 192), SVHN (64, 128)).
+  config.model.d_input_dropout = 0.2  # improved_gan_conv: dropout rate on D's input (train mode; the paper's 0.2).
+  config.model.d_dropout = 0.5  # improved_gan_conv: dropout rate after each stage of D (train mode; the paper's 0.5).
   config.model.norm = 'batch'  # pix2pix: batch | instance | none (the U-Net's and PatchGAN's normalisation).
   config.model.unet_depth = 0  # pix2pix: U-Net halvings (0 = down to 1x1, at most 8).
   config.model.patch_layers = 3  # pix2pix, cyclegan: PatchGAN's stride-2 layers (3: 70x70 patches).

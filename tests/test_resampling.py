@@ -108,3 +108,29 @@ def test_spectral_norm_matches_flax_layer():
 def test_downsampling_needs_even_sizes():
   with pytest.raises(ValueError, match='even height and width'):
     resampling.downsample_conv(jnp.zeros((1, 5, 4, 1)), jnp.zeros((4, 4, 1, 2)))
+
+
+@pytest.mark.parametrize('kernel_size,stride,padding,size', [
+    (3, 1, 1, (7, 7)), (3, 2, 1, (7, 6)), (3, 1, 0, (5, 5)), (3, 2, 0, (8, 9)), (1, 1, 0, (4, 3)),
+    (4, 2, 1, (8, 8))])
+def test_conv_as_matmul_is_lax_convolution_with_its_gradients(kernel_size, stride, padding, size):
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.normal(size=(2, *size, 3)), jnp.float32)
+  kernel = jnp.asarray(rng.normal(size=(kernel_size, kernel_size, 3, 4)), jnp.float32)
+
+  def reference(x, kernel):
+    return jax.lax.conv_general_dilated(x, kernel, (stride, stride), [(padding, padding)] * 2,
+                                        dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+
+  ours = lambda x, kernel: resampling.conv_as_matmul(x, kernel, stride, padding)  # noqa: E731
+  np.testing.assert_allclose(ours(x, kernel), reference(x, kernel), rtol=1e-5, atol=1e-5)
+  cotangent = jnp.asarray(rng.normal(size=reference(x, kernel).shape), jnp.float32)
+  loss = lambda fn: lambda x, k: jnp.sum(fn(x, k) * cotangent)  # noqa: E731
+  for got, want in zip(jax.grad(loss(ours), argnums=(0, 1))(x, kernel),
+                       jax.grad(loss(reference), argnums=(0, 1))(x, kernel)):
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_conv_as_matmul_refuses_a_kernel_larger_than_its_input():
+  with pytest.raises(ValueError, match='does not fit inputs of shape'):
+    resampling.conv_as_matmul(jnp.zeros((1, 2, 2, 1)), jnp.zeros((3, 3, 1, 1)))

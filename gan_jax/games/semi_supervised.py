@@ -21,9 +21,14 @@ which the paper used (with the non-saturating loss) for sample quality rather th
 classification, is `model.minibatch_kernels` (`layers.MinibatchDiscrimination`, before
 D's output layer; the features that feature matching reads are taken before it).
 
+`game.semi_supervised.feature_distance` is the squared difference of the paper's MNIST
+code ('squared') or the absolute one of its CIFAR-10 and SVHN code ('absolute').
+
 The networks are the paper's MNIST ones (`model.name='improved_gan'`, see
 `models/improved_gan.py`): Gaussian noise layers (drawn from the update's key, in train
-mode only) and weight normalisation in D, softplus and BatchNorm in G. With
+mode only) and weight normalisation in D, softplus and BatchNorm in G; or its CIFAR-10
+and SVHN convolutional D (weight norm, dropout drawn the same way) beside a DCGAN G
+(`model.name='improved_gan_conv'`, `models/improved_gan_conv.py`). With
 `model.d_data_init` a fresh run initialises D's weight-normalised layers from its first
 batch (`init_from_data`, called by `train.init_from_data`), as the paper's code does. D's EMA
 (`ema_players` includes it, as the paper evaluates averaged D weights) is what
@@ -63,9 +68,18 @@ def unsupervised_loss(real_class_logits: jax.Array, fake_class_logits: jax.Array
   return jnp.mean(jax.nn.softplus(-real)) + jnp.mean(jax.nn.softplus(fake))
 
 
-def feature_matching(real_features: jax.Array, fake_features: jax.Array) -> jax.Array:
-  """mean_f (mean_b real_f - mean_b fake_f)^2: the paper's feature-matching loss."""
-  return jnp.mean(jnp.square(jnp.mean(real_features, axis=0) - jnp.mean(fake_features, axis=0)))
+FEATURE_DISTANCES = ('squared', 'absolute')
+
+
+def feature_matching(real_features: jax.Array, fake_features: jax.Array,
+                     distance: str = 'squared') -> jax.Array:
+  """mean_f (mean_b real_f - mean_b fake_f)^2, the paper's feature-matching loss in its MNIST
+  code; with `distance='absolute'` mean_f |mean_b real_f - mean_b fake_f|, its CIFAR-10 and
+  SVHN code's."""
+  difference = jnp.mean(real_features, axis=0) - jnp.mean(fake_features, axis=0)
+  if distance == 'absolute':
+    return jnp.mean(jnp.abs(difference))
+  return jnp.mean(jnp.square(difference))
 
 
 def discriminator_terms(lab_logits, labels, unl_logits, fake_logits,
@@ -101,6 +115,9 @@ class SemiSupervised(base.Game):
     if cfg.g_loss not in G_LOSSES:
       raise ValueError(f'config.game.semi_supervised.g_loss={cfg.g_loss!r} is unknown; '
                        f'known: {", ".join(G_LOSSES)}.')
+    if cfg.feature_distance not in FEATURE_DISTANCES:
+      raise ValueError(f'config.game.semi_supervised.feature_distance={cfg.feature_distance!r} '
+                       f'is unknown; known: {", ".join(FEATURE_DISTANCES)}.')
     if int(num_classes) < 2:
       raise ValueError(f'config.game.name=semi_supervised needs labelled data with at least '
                        f'2 classes, but config.data.name={config.data.name!r} gives '
@@ -184,7 +201,8 @@ class SemiSupervised(base.Game):
     fake_logits, fake_features = self._d(d_params, fake, fake_key)
     if self.config.game.semi_supervised.g_loss == 'feature_matching':
       _, real_features = self._d(d_params, batch['x'], real_key)
-      g_loss = feature_matching(jax.lax.stop_gradient(real_features), fake_features)
+      g_loss = feature_matching(jax.lax.stop_gradient(real_features), fake_features,
+                                self.config.game.semi_supervised.feature_distance)
     else:
       g_loss = jnp.mean(jax.nn.softplus(-real_fake_logits(fake_logits)))
     return g_loss, ({'g': g_stats}, {'g_loss': g_loss})

@@ -20,6 +20,7 @@ import flax.linen as nn
 
 from gan_jax.models import dcgan
 from gan_jax.models import improved_gan
+from gan_jax.models import improved_gan_conv
 from gan_jax.models.conditioning import UNCONDITIONAL, Conditioning
 from gan_jax.models import mlp
 from gan_jax.models import resnet
@@ -36,6 +37,7 @@ MODELS = {
 # Name -> builder `(model_config, data_shape, num_classes) -> (generator, classifier D)`.
 CLASSIFIER_MODELS = {
     'improved_gan': improved_gan.make_models,
+    'improved_gan_conv': improved_gan_conv.make_models,
 }
 
 # Name -> builder `(model_config, src_shape, dst_shape, dropout) -> (G: src -> dst, D(src, x))`.

@@ -43,15 +43,19 @@ class WeightNormDense(nn.Module):
 
   `train_scale=False` stops the gradient of g (it keeps its initial or data-set value).
   Called with `data_init=True` (and the 'params' collection mutable), the layer sets
-  g <- g / s and b <- -m / s, m and s the per-unit mean and standard deviation of
-  x (g v / ||v||) over the batch, and returns the outputs those new values give: the
-  data-dependent initialisation of the paper's code.
+  g <- g * init_scale / s and b <- -m * init_scale / s, m and s the per-unit mean and
+  standard deviation of x (g v / ||v||) over the batch (and over every leading axis, so a
+  (B, H, W, C) input is the paper's NIN layer, a 1x1 convolution), and returns the
+  outputs those new values give: the data-dependent initialisation of the paper's code.
   """
   features: int
   # The direction's draw; the paper's code: N(0, 0.1) in D (nn.DenseLayer), N(0, 0.05) in
   # its weight-normalised conv layers. Only the direction's size relative to Adam's steps depends on it.
   kernel_stddev: float = 0.05
   train_scale: bool = True
+  # The std of the outputs after a data init (the code's `init_stdv`: 1, and 0.1 for the
+  # CIFAR-10 and SVHN D's output layer).
+  init_scale: float = 1.0
 
   @nn.compact
   def __call__(self, x: jax.Array, data_init: bool = False) -> jax.Array:
@@ -64,14 +68,25 @@ class WeightNormDense(nn.Module):
       g = jax.lax.stop_gradient(g)
     pre = x @ (v * (g / jnp.sqrt(jnp.sum(v * v, axis=0) + 1e-12)))
     if data_init:
-      mean = jnp.mean(pre, axis=0)
-      # The paper's code: the root mean square of the centred pre-activations.
-      std = jnp.sqrt(jnp.mean(jnp.square(pre - mean), axis=0)) + 1e-12
-      g, b = g / std, -mean / std
-      self.put_variable('params', 'scale', g)
-      self.put_variable('params', 'bias', b)
-      return (pre - mean) / std
+      return init_from_batch(self, pre, g, self.init_scale)
     return pre + b
+
+
+def init_from_batch(layer: nn.Module, pre: jax.Array, scale: jax.Array,
+                    init_scale: float = 1.0) -> jax.Array:
+  """The data-dependent init of a weight-normalised `layer` from its pre-activations `pre`.
+
+  Per unit (the last axis), over every other axis: m the mean and s the root mean square of
+  the centred `pre` (the paper's code); sets the layer's 'scale' to scale * init_scale / s
+  and its 'bias' to -m * init_scale / s, and returns (pre - m) * init_scale / s, the
+  outputs those values give. 'params' must be mutable.
+  """
+  axes = tuple(range(pre.ndim - 1))
+  mean = jnp.mean(pre, axis=axes)
+  inv_std = init_scale / (jnp.sqrt(jnp.mean(jnp.square(pre - mean), axis=axes)) + 1e-12)
+  layer.put_variable('params', 'scale', scale * inv_std)
+  layer.put_variable('params', 'bias', -mean * inv_std)
+  return (pre - mean) * inv_std
 
 
 def gaussian_noise(x: jax.Array, std: float, key: jax.Array | None, train: bool):

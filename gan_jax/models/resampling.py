@@ -1,4 +1,4 @@
-"""DCGAN's stride-2 resampling layers, computed with matrix products.
+"""DCGAN's stride-2 resampling layers, and convolutions in general, computed with matrix products.
 
 `DownConv` and `UpConv` compute exactly what `nn.Conv` and `nn.ConvTranspose` compute
 with a (4, 4) kernel, strides (2, 2) and 'SAME' padding, from the same 'kernel'
@@ -11,6 +11,8 @@ gradients are matmuls too; the rest is slicing and padding, whose transposes are
 slicing, padding and concatenation. Stride-1 convolutions over space-to-depth inputs
 were tried too: their gradients were slower than the matmuls'. On GPUs and TPUs a
 matmul is as good a use of the hardware as the convolution it replaces.
+`conv_as_matmul` is the same im2col product for any kernel, stride and padding (the
+semi-supervised GAN's convolutional D, `improved_gan_conv.py`, is built on it).
 """
 
 import flax.linen as nn
@@ -27,23 +29,41 @@ def _shift(x: jax.Array, dh: int, dw: int) -> jax.Array:
   return lax.pad(x, jnp.zeros((), x.dtype), [(0, 0, 0), (-dh, dh, 0), (-dw, dw, 0), (0, 0, 0)])
 
 
+def conv_as_matmul(x: jax.Array, kernel: jax.Array, stride: int = 1,
+                   padding: int = 0) -> jax.Array:
+  """lax.conv_general_dilated's cross-correlation of x (B, H, W, C) with a (kh, kw, C, F)
+  kernel, `stride` in both directions and `padding` zeros on every side, as one matmul.
+
+  Output pixel (i, j) sees padded rows stride*i .. stride*i + kh - 1 and the like columns.
+  The kh*kw strided views of the padded input side by side are the im2col patch matrix
+  (B, H', W', kh kw C), whose channel order (row tap, column tap, c) is the kernel's
+  own, so the kernel needs only a reshape.
+  """
+  _, height, width, channels = x.shape
+  rows, cols, _, features = kernel.shape
+  out_h = (height + 2 * padding - rows) // stride + 1
+  out_w = (width + 2 * padding - cols) // stride + 1
+  if out_h < 1 or out_w < 1:
+    raise ValueError(f'conv_as_matmul: a {rows}x{cols} kernel with padding {padding} does not '
+                     f'fit inputs of shape {x.shape}.')
+  padded = jnp.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+  patches = jnp.concatenate(
+      [padded[:, i:i + stride * (out_h - 1) + 1:stride, j:j + stride * (out_w - 1) + 1:stride]
+       for i in range(rows) for j in range(cols)], axis=-1)
+  return jnp.dot(patches, kernel.reshape(rows * cols * channels, features))
+
+
 def downsample_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
   """nn.Conv's stride-2, 'SAME' convolution of x (B, H, W, C) with a (4, 4, C, F) kernel.
 
-  H and W must be even: 'SAME' then pads one row and column on each side, and output
-  pixel (i, j) sees padded rows 2i..2i+3 and columns 2j..2j+3. Those 16 strided views
-  side by side are the im2col patch matrix (B, H/2, W/2, 16 C), whose channel order
-  (row tap, column tap, c) is the kernel's own, so the kernel needs only a reshape.
+  H and W must be even: 'SAME' then pads one row and column on each side, so it is
+  `conv_as_matmul` with stride 2 and padding 1 (output pixel (i, j) sees padded rows
+  2i..2i+3 and columns 2j..2j+3).
   """
-  _, height, width, channels = x.shape
+  _, height, width, _ = x.shape
   if height % 2 or width % 2:
     raise ValueError(f'downsample_conv needs an even height and width, got {x.shape}.')
-  out_h, out_w = height // 2, width // 2
-  padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-  patches = jnp.concatenate(
-      [padded[:, i:i + 2 * out_h:2, j:j + 2 * out_w:2]
-       for i in range(KERNEL_SIZE[0]) for j in range(KERNEL_SIZE[1])], axis=-1)
-  return jnp.dot(patches, kernel.reshape(16 * channels, kernel.shape[-1]))
+  return conv_as_matmul(x, kernel, stride=2, padding=1)
 
 
 def upsample_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
