@@ -153,16 +153,22 @@ class SoftplusGenerator(nn.Module):
     return h.reshape((h.shape[0], *self.data_shape))
 
 
-def make_models(model_config, data_shape: tuple, num_classes: int
-                ) -> tuple[nn.Module, nn.Module]:
-  """The (generator, classifier discriminator) pair of `model_config` for K = `num_classes`."""
-  data_shape = tuple(int(d) for d in data_shape)
-  layers.is_image_shape(data_shape)
+def check_weight_norm_fields(model_config) -> None:
+  """A ValueError naming the field unless D's weight-norm draw and minibatch layer are valid
+  (the fields both classifier discriminators, MLP and convolutional, read)."""
   layers.check_minibatch_discrimination(model_config.minibatch_kernels,
                                         model_config.minibatch_kernel_dim)
   if model_config.d_kernel_stddev <= 0:
     raise ValueError(f'config.model.d_kernel_stddev={model_config.d_kernel_stddev} must be > 0 '
                      "(the std of D's weight directions).")
+
+
+def make_models(model_config, data_shape: tuple, num_classes: int
+                ) -> tuple[nn.Module, nn.Module]:
+  """The (generator, classifier discriminator) pair of `model_config` for K = `num_classes`."""
+  data_shape = tuple(int(d) for d in data_shape)
+  layers.is_image_shape(data_shape)
+  check_weight_norm_fields(model_config)
   for field in ('d_input_noise', 'd_hidden_noise'):
     if model_config[field] < 0:
       raise ValueError(f'config.model.{field}={model_config[field]} must be >= 0.')

@@ -156,11 +156,7 @@ def make_models(model_config, data_shape: tuple, num_classes: int
   for field in ('d_input_dropout', 'd_dropout'):
     if not 0 <= model_config[field] < 1:
       raise ValueError(f'config.model.{field}={model_config[field]} must be in [0, 1).')
-  if model_config.d_kernel_stddev <= 0:
-    raise ValueError(f'config.model.d_kernel_stddev={model_config.d_kernel_stddev} must be > 0 '
-                     "(the std of D's weight directions).")
-  layers.check_minibatch_discrimination(model_config.minibatch_kernels,
-                                        model_config.minibatch_kernel_dim)
+  improved_gan.check_weight_norm_fields(model_config)
   generator = dcgan.DCGANGenerator(data_shape=data_shape,
                                    features=int(model_config.g_features),
                                    dense_width=int(model_config.dense_width))
