@@ -73,6 +73,7 @@ def test_dropout_keeps_the_expected_share_rescaled_and_acts_in_training_only():
   np.testing.assert_array_equal(improved_gan_conv.dropout(x, 0.5, None, True), x)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('shape,widths', [((28, 28, 1), (4, 8)), ((32, 32, 3), (4, 8))])
 def test_discriminator_is_the_papers_layout(shape, widths):
   d = improved_gan_conv.ConvClassifierDiscriminator(K, widths=widths)
@@ -99,6 +100,7 @@ def test_discriminator_is_the_papers_layout(shape, widths):
                          d.apply({'params': params}, x, train=True, noise_key=key_b)[0])
 
 
+@pytest.mark.slow
 def test_data_init_sets_the_output_to_std_0_1_and_fixed_scales_get_no_gradient():
   d = improved_gan_conv.ConvClassifierDiscriminator(K, widths=(4,), input_dropout=0.0,
                                                     dropout=0.0, train_hidden_scale=False)
