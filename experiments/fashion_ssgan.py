@@ -3,7 +3,8 @@
 The paper's MNIST networks and losses (see `experiments/mnist_ssgan.py`) on the 60,000
 Fashion-MNIST training images as the unlabelled pool and 100 of them (10 per class,
 chosen by `seed`) labelled; the test split (t10k) never enters training and is the
-reference set of the evaluation. Shortened to fit in 30 minutes on 2 CPU cores (25,000 steps: 12 to 20 minutes here).
+reference set of the evaluation. Shortened to fit in 30 minutes on 2 CPU cores (25,000
+steps: 12 to 20 minutes here).
   python -m gan_jax.main --config=experiments/fashion_ssgan.py --workdir=runs/fashion_ssgan \
       --config.data.name=idx --config.data.path=../shared/data/fashion-mnist
 Test error with 100 and 1,000 labels, beside a supervised-only baseline of the same

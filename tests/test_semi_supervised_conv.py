@@ -103,7 +103,7 @@ def test_discriminator_is_the_papers_layout(shape, widths):
 @pytest.mark.slow
 def test_data_init_sets_the_output_to_std_0_1_and_fixed_scales_get_no_gradient():
   d = improved_gan_conv.ConvClassifierDiscriminator(K, widths=(4,), input_dropout=0.0,
-                                                    dropout=0.0, train_hidden_scale=False)
+                                                    stage_dropout=0.0, train_hidden_scale=False)
   x = jax.random.uniform(jax.random.PRNGKey(0), (64, 8, 8, 1), minval=-1, maxval=1)
   params = d.init(jax.random.PRNGKey(1), x, train=False)['params']
   (logits, _), variables = d.apply({'params': params}, x, train=True, data_init=True,

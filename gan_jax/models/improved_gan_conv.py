@@ -86,7 +86,7 @@ class ConvClassifierDiscriminator(nn.Module):
   num_classes: int
   widths: tuple[int, ...] = (96, 192)
   input_dropout: float = 0.2
-  dropout: float = 0.5
+  stage_dropout: float = 0.5  # After each stage of convolutions.
   train_hidden_scale: bool = True
   kernel_stddev: float = 0.05
   minibatch_kernels: int = 0
@@ -113,7 +113,7 @@ class ConvClassifierDiscriminator(nn.Module):
     h = dropout(jnp.asarray(x, jnp.float32), self.input_dropout, keys[0], train)
     for width, key in zip(self.widths, keys[1:]):
       h = conv(conv(conv(h, width), width), width, strides=2)
-      h = dropout(h, self.dropout, key, train)
+      h = dropout(h, self.stage_dropout, key, train)
     width = self.widths[-1]
     h = conv(h, width, padding=0)
     for _ in range(2):  # The code's two NIN layers: 1x1 convolutions, i.e. dense per pixel.
@@ -163,7 +163,7 @@ def make_models(model_config, data_shape: tuple, num_classes: int
   discriminator = ConvClassifierDiscriminator(
       num_classes=int(num_classes), widths=widths,
       input_dropout=float(model_config.d_input_dropout),
-      dropout=float(model_config.d_dropout),
+      stage_dropout=float(model_config.d_dropout),
       train_hidden_scale=bool(model_config.d_train_hidden_scale),
       kernel_stddev=float(model_config.d_kernel_stddev),
       minibatch_kernels=int(model_config.minibatch_kernels),
