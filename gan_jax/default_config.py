@@ -51,6 +51,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.semi_supervised = ml_collections.ConfigDict()
   config.game.semi_supervised.unlabeled_weight = 0.5  # Weight of the real/fake loss beside the labelled CE (0.5 = Salimans et al.'s code).
   config.game.semi_supervised.g_loss = 'feature_matching'  # feature_matching (the paper's, on D's last hidden layer) | non_saturating.
+  config.game.semi_supervised.entropy_weight = 0.0  # Weight of the class entropy of D on the unlabelled batch in D's loss (Dai et al. 2017's conditional-entropy term; their SVHN code: 0.1); 0 = Salimans et al.'s game.
   config.game.semi_supervised.feature_distance = 'squared'  # feature matching's mean over features of |mean difference|^2 (squared: the paper's MNIST code) or |.| (absolute: its CIFAR-10/SVHN code).
   config.game.pix2pix = ml_collections.ConfigDict()
   config.game.pix2pix.l1_weight = 100.0  # Weight of the L1 distance to the target in G's loss (the paper: 100; 0 = cGAN only).

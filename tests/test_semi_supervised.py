@@ -222,6 +222,41 @@ def test_discriminator_loss_equals_the_hand_written_formula():
                              np.mean(lab.argmax(1) != batch['y_lab']), rtol=1e-6)
 
 
+def test_class_entropy_equals_the_hand_written_formula():
+  logits = np.array([[0.0, 0.0, 0.0], [10.0, -3.0, 1.0], [1.0, 2.0, -1.0]], np.float32)
+  p = np.exp(_log_softmax(logits))
+  expected = np.mean(-np.sum(p * np.log(p), axis=1))
+  np.testing.assert_allclose(semi_supervised.class_entropy(jnp.asarray(logits)), expected,
+                             rtol=1e-6)
+  # Uniform over K classes: log K; the row of 0s alone.
+  np.testing.assert_allclose(semi_supervised.class_entropy(jnp.zeros((1, 3))), np.log(3),
+                             rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_entropy_weight_adds_the_unlabelled_class_entropy_to_d_loss():
+  weight = 0.3
+  config, game, state, batch = _game_and_state(
+      **{'game.semi_supervised.entropy_weight': weight})
+  context = step_lib.make_context(config)
+  loss, (_, metrics) = game.loss('d', {'d': state.params['d']}, state, batch,
+                                 jax.random.PRNGKey(2), context)
+  unl, _ = _d(game, state, batch['x'])
+  p = np.exp(_log_softmax(unl))
+  entropy = np.mean(-np.sum(p * np.log(p), axis=1))
+  np.testing.assert_allclose(metrics['d_unlabeled_entropy'], entropy, rtol=1e-5)
+  np.testing.assert_allclose(
+      loss, metrics['d_supervised'] + 0.5 * metrics['d_unsupervised'] + weight * entropy,
+      rtol=1e-5)
+  # Its gradient lowers the entropy: one plain gradient step on the term alone.
+  def unlabelled_entropy(d_params):
+    logits, _ = game.modules['d'].apply({'params': d_params}, batch['x'], train=True)
+    return semi_supervised.class_entropy(logits)
+  grad = jax.grad(unlabelled_entropy)(state.params['d'])
+  stepped = jax.tree_util.tree_map(lambda p, g: p - 1e-3 * g, state.params['d'], grad)
+  assert unlabelled_entropy(stepped) < entropy
+
+
 @pytest.mark.slow
 def test_generator_feature_matching_equals_the_hand_written_formula():
   config, game, state, batch = _game_and_state()
@@ -327,6 +362,9 @@ def test_config_errors_name_the_field():
     games.make_game(tiny_config(**SSGAN), SHAPE, 0)
   with pytest.raises(ValueError, match='config.game.semi_supervised.g_loss'):
     games.make_game(tiny_config(**SSGAN, **{'game.semi_supervised.g_loss': 'x'}), SHAPE, K)
+  with pytest.raises(ValueError, match='config.game.semi_supervised.entropy_weight'):
+    games.make_game(tiny_config(**SSGAN, **{'game.semi_supervised.entropy_weight': -1.0}),
+                    SHAPE, K)
 
 
 def _run(config):

@@ -21,6 +21,11 @@ which the paper used (with the non-saturating loss) for sample quality rather th
 classification, is `model.minibatch_kernels` (`layers.MinibatchDiscrimination`, before
 D's output layer; the features that feature matching reads are taken before it).
 
+`game.semi_supervised.entropy_weight` (0, off, by default) adds to D's loss that weight times
+the mean entropy of D's class distribution on the unlabelled batch (`class_entropy`), the
+conditional-entropy term of Dai et al. (2017), "Good Semi-supervised Learning that Requires
+a Bad GAN" (their SVHN code: 0.1): not part of Salimans et al.'s game.
+
 `game.semi_supervised.feature_distance` is the squared difference of the paper's MNIST
 code ('squared') or the absolute one of its CIFAR-10 and SVHN code ('absolute').
 
@@ -82,18 +87,34 @@ def feature_matching(real_features: jax.Array, fake_features: jax.Array,
   return jnp.mean(jnp.square(difference))
 
 
-def discriminator_terms(lab_logits, labels, unl_logits, fake_logits,
-                        unlabeled_weight: float) -> tuple[jax.Array, dict]:
-  """(D's loss, metrics) from the class logits of the labelled, unlabelled and fake batches."""
+def class_entropy(class_logits: jax.Array) -> jax.Array:
+  """Mean over examples of the entropy (nats) of the class distribution softmax(l(x)) over the K
+  real classes: the conditional-entropy term of Dai et al. (2017), "Good Semi-supervised
+  Learning that Requires a Bad GAN" (Grandvalet and Bengio's entropy minimisation)."""
+  log_p = jax.nn.log_softmax(class_logits, axis=-1)
+  return jnp.mean(-jnp.sum(jnp.exp(log_p) * log_p, axis=-1))
+
+
+def discriminator_terms(lab_logits, labels, unl_logits, fake_logits, unlabeled_weight: float,
+                        entropy_weight: float = 0.0) -> tuple[jax.Array, dict]:
+  """(D's loss, metrics) from the class logits of the labelled, unlabelled and fake batches.
+
+  With `entropy_weight` > 0 the loss also has `entropy_weight` x the mean class entropy of
+  the unlabelled batch (`class_entropy`), which pushes D to a confident class on every real
+  image; at 0 (the default) it is the game of Salimans et al.
+  """
   lab = supervised_loss(lab_logits, labels)
   unl = unsupervised_loss(unl_logits, fake_logits)
+  entropy = class_entropy(unl_logits)
   metrics = {
-      'd_supervised': lab, 'd_unsupervised': unl,
+      'd_supervised': lab, 'd_unsupervised': unl, 'd_unlabeled_entropy': entropy,
       'd_train_error': jnp.mean((jnp.argmax(lab_logits, -1) != labels).astype(jnp.float32)),
       'd_real_logit': jnp.mean(real_fake_logits(unl_logits)),
       'd_fake_logit': jnp.mean(real_fake_logits(fake_logits)),
   }
   total = lab + unlabeled_weight * unl
+  if entropy_weight:
+    total = total + entropy_weight * entropy
   metrics['d_loss'] = total
   return total, metrics
 
@@ -118,6 +139,9 @@ class SemiSupervised(base.Game):
     if cfg.feature_distance not in FEATURE_DISTANCES:
       raise ValueError(f'config.game.semi_supervised.feature_distance={cfg.feature_distance!r} '
                        f'is unknown; known: {", ".join(FEATURE_DISTANCES)}.')
+    if float(cfg.entropy_weight) < 0:
+      raise ValueError('config.game.semi_supervised.entropy_weight must be >= 0 (0 = off), got '
+                       f'{cfg.entropy_weight}.')
     if int(num_classes) < 2:
       raise ValueError(f'config.game.name=semi_supervised needs labelled data with at least '
                        f'2 classes, but config.data.name={config.data.name!r} gives '
@@ -190,7 +214,8 @@ class SemiSupervised(base.Game):
     fake_logits, _ = self._d(d_params, jax.lax.stop_gradient(fake), fake_key)
     total, metrics = discriminator_terms(
         lab_logits, batch['y_lab'], unl_logits, fake_logits,
-        float(self.config.game.semi_supervised.unlabeled_weight))
+        float(self.config.game.semi_supervised.unlabeled_weight),
+        float(self.config.game.semi_supervised.entropy_weight))
     return total, ({}, metrics)
 
   def generator_loss(self, g_params, state, batch: dict, key: jax.Array):
