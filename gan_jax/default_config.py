@@ -45,6 +45,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.infogan.lambda_categorical = 1.0  # Weight of the categorical codes' cross-entropy (the paper: 1).
   config.game.infogan.lambda_continuous = 1.0  # Weight of the continuous codes' Gaussian negative log-likelihood.
   config.game.infogan.noise = 'normal'  # G's noise z: normal | uniform (in (-1, 1): the paper's reference code).
+  config.game.infogan.noise_scale = 1.0  # Multiplies G's noise z (ClusterGAN: normal z of std 0.1, so the codes dominate G's input).
   config.game.infogan.learn_std = False  # Q predicts each continuous code's std too (False: std 1, the paper's MNIST code).
   config.game.infogan.q_hidden = 128  # Width of Q's hidden layer on D's features (the paper's MNIST Q: 128; 0 = linear).
   config.game.infogan.traversal_steps = 10  # Columns of the preview's continuous-code traversals (-2 to 2).

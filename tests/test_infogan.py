@@ -65,6 +65,25 @@ def test_split_noise_gives_g_normal_or_uniform_noise(noise):
     _game(**{'game.infogan.noise': 'cauchy'})
 
 
+@pytest.mark.parametrize('noise', ['normal', 'uniform'])
+def test_noise_scale_multiplies_only_the_noise(noise):
+  fields = {'game.infogan.noise': noise, 'model.latent_dim': 4,
+            'game.infogan.categorical': (10,), 'game.infogan.continuous': 1}
+  _, game = _game(**fields)
+  _, scaled_game = _game(**fields, **{'game.infogan.noise_scale': 0.1})
+  z = jax.random.normal(jax.random.PRNGKey(2), (1000, 4 + 2))
+  noise_part, cat, cont = game.split_noise(z)
+  scaled, scaled_cat, scaled_cont = scaled_game.split_noise(z)
+  np.testing.assert_allclose(scaled, 0.1 * np.asarray(noise_part), rtol=1e-6)
+  np.testing.assert_array_equal(scaled_cat, cat)
+  np.testing.assert_array_equal(scaled_cont, cont)
+  if noise == 'normal':  # ClusterGAN's prior: N(0, 0.1^2) per entry.
+    assert scipy.stats.kstest(np.asarray(scaled).ravel(), scipy.stats.norm(0, 0.1).cdf).pvalue > 1e-3
+  for bad in (0.0, -1.0):
+    with pytest.raises(ValueError, match=f'config.game.infogan.noise_scale={bad} must be > 0'):
+      _game(**{'game.infogan.noise_scale': bad})
+
+
 @pytest.mark.parametrize('learn_std', [False, True])
 def test_info_loss_is_cross_entropy_plus_gaussian_nll(learn_std):
   config, game = _game(**{'game.infogan.categorical': (3, 4),

@@ -23,8 +23,11 @@ one more entry per code, which the normal CDF Phi maps exactly onto the code's p
 (categorical: floor(K * Phi(u)); continuous: 2 * Phi(u) - 1). So previews, evaluation
 and `load_run(...).sample` reproduce the code distribution from a seed, and a caller can
 still fix the codes (`sample_codes`). With `game.infogan.noise='uniform'` the noise
-entries are mapped the same way, 2 Phi(u) - 1, to the reference code's z ~ U(-1, 1). Packing is refused: Q reads one code per example,
-which a pack of several examples does not have.
+entries are mapped the same way, 2 Phi(u) - 1, to the reference code's z ~ U(-1, 1).
+`game.infogan.noise_scale` then multiplies the noise: ClusterGAN (Mukherjee et al. 2019)
+draws it normal with std 0.1 so that the one-hot code, not the noise, decides the mode
+G's input falls in. Packing is refused: Q reads one code per example, which a pack of
+several examples does not have.
 """
 
 import jax
@@ -90,7 +93,10 @@ class InfoGAN(Unconditional):
     if cfg.noise not in ('normal', 'uniform'):
       raise ValueError(f"config.game.infogan.noise={cfg.noise!r} must be 'normal' or "
                        "'uniform'.")
+    if not cfg.noise_scale > 0:
+      raise ValueError(f'config.game.infogan.noise_scale={cfg.noise_scale} must be > 0.')
     self.uniform_noise = cfg.noise == 'uniform'
+    self.noise_scale = float(cfg.noise_scale)
     self.learn_std = bool(cfg.learn_std)
     super().__init__(config, data_shape, num_classes)
 
@@ -144,6 +150,8 @@ class InfoGAN(Unconditional):
     if self.uniform_noise:  # 2 Phi(u) - 1: uniform on (-1, 1), as the continuous codes.
       noise_part = (2.0 * jax.scipy.special.ndtr(noise_part.astype(jnp.float32)) - 1.0
                     ).astype(noise_part.dtype)
+    if self.noise_scale != 1.0:
+      noise_part = noise_part * jnp.asarray(self.noise_scale, noise_part.dtype)
     return noise_part, cat, cont
 
   def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
