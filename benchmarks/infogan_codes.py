@@ -120,14 +120,18 @@ def train_seed(config, seed: int, workdir: str, reference: dict) -> tuple:
           {'select_at': _SELECT_AT.value, 'chosen': chosen, 'candidates': candidates})
 
 
+def written_rows() -> list:
+  """The seeds already in `--out` ([] when it does not exist yet)."""
+  if not os.path.exists(_OUT.value):
+    return []
+  with open(_OUT.value) as f:
+    return json.load(f)['seeds']
+
+
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  rows = []
-  if os.path.exists(_OUT.value):
-    with open(_OUT.value) as f:
-      rows = json.load(f)['seeds']
-  done = {row['seed'] for row in rows}
+  done = {row['seed'] for row in written_rows()}
   for seed in (int(s) for s in _SEEDS.value):
     if seed in done:
       continue
@@ -139,7 +143,9 @@ def main(argv):
     run, selection = train_seed(config, seed, workdir, reference)
     row = {'seed': seed, 'steps': run.step, 'wall_s': round(time.time() - start, 1),
            **score_codes(run, reference), **selection}
-    rows.append(row)
+    # Read the file again: another process (e.g. other seeds on the other core) may have
+    # added its seeds to it since this one started.
+    rows = [r for r in written_rows() if r['seed'] != seed] + [row]
     print(json.dumps({k: row[k] for k in ('seed', 'code_accuracy', 'merged_values')}))
     accuracies = [r['code_accuracy'] for r in rows]
     summary = {'config': _CONFIG.value.to_dict(), 'seeds': rows,
