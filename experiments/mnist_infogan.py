@@ -12,8 +12,8 @@ rate 2e-4 and G's 1e-3, beta1 0.5, lambda 1, as in the paper and its reference c
 (`launchers/run_mnist_exp.py`) uses batch 128 for 50 x 100 = 5,000 updates
 (`--config.batch_size=128 --config.num_train_steps=5000`, measured in docs/infogan.md), and
 draws z uniform in [-1, 1] where this draws it normal, with standard deviation 0.1 (as
-ClusterGAN does; the paper's 1 with `--config.game.infogan.noise_scale=1.0`). Continuous codes have a
-unit-variance Gaussian likelihood (the reference code's `fix_std=True`).
+ClusterGAN does; the paper's 1 with `--config.game.infogan.noise_scale=1.0`). Continuous
+codes have a unit-variance Gaussian likelihood (the reference code's `fix_std=True`).
 
 Scored by `code_accuracy`: the categorical code as an unsupervised classifier of the
 labelled images, its values mapped to digits one to one (the paper: 5% error), and

@@ -78,7 +78,8 @@ def test_noise_scale_multiplies_only_the_noise(noise):
   np.testing.assert_array_equal(scaled_cat, cat)
   np.testing.assert_array_equal(scaled_cont, cont)
   if noise == 'normal':  # ClusterGAN's prior: N(0, 0.1^2) per entry.
-    assert scipy.stats.kstest(np.asarray(scaled).ravel(), scipy.stats.norm(0, 0.1).cdf).pvalue > 1e-3
+    assert scipy.stats.kstest(np.asarray(scaled).ravel(),
+                              scipy.stats.norm(0, 0.1).cdf).pvalue > 1e-3
   for bad in (0.0, -1.0):
     with pytest.raises(ValueError, match=f'config.game.infogan.noise_scale={bad} must be > 0'):
       _game(**{'game.infogan.noise_scale': bad})

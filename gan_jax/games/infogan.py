@@ -150,8 +150,7 @@ class InfoGAN(Unconditional):
     if self.uniform_noise:  # 2 Phi(u) - 1: uniform on (-1, 1), as the continuous codes.
       noise_part = (2.0 * jax.scipy.special.ndtr(noise_part.astype(jnp.float32)) - 1.0
                     ).astype(noise_part.dtype)
-    if self.noise_scale != 1.0:
-      noise_part = noise_part * jnp.asarray(self.noise_scale, noise_part.dtype)
+    noise_part = noise_part * jnp.asarray(self.noise_scale, noise_part.dtype)
     return noise_part, cat, cont
 
   def draw(self, side: str, batch: dict, key: jax.Array) -> dict:
