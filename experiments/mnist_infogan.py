@@ -54,6 +54,8 @@ def get_config():
   config.optim.d_lr = 2e-4
   config.optim.g_lr = 1e-3
   config.batch_size = 64
+  # At 6,000 steps (--config.num_train_steps=6000, not timed alone here) the same seeds
+  # give 91.48% (85.47-94.69%); the 7/9 merges stay (docs/infogan.md).
   config.num_train_steps = 4000
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 2500
