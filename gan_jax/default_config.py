@@ -44,6 +44,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.infogan.continuous = 2  # Number of continuous codes (uniform in [-1, 1]).
   config.game.infogan.lambda_categorical = 1.0  # Weight of the categorical codes' cross-entropy (the paper: 1).
   config.game.infogan.lambda_continuous = 1.0  # Weight of the continuous codes' Gaussian negative log-likelihood.
+  config.game.infogan.continuous_start_step = 0  # lambda_continuous is 0 before this step (the categorical code divides the data first).
+  config.game.infogan.continuous_ramp_steps = 0  # ...then rises linearly to lambda_continuous over this many steps (0 = at once).
   config.game.infogan.noise = 'normal'  # G's noise z: normal | uniform (in (-1, 1): the paper's reference code).
   config.game.infogan.noise_scale = 1.0  # Multiplies G's noise z (ClusterGAN: normal z of std 0.1, so the codes dominate G's input).
   config.game.infogan.learn_std = False  # Q predicts each continuous code's std too (False: std 1, the paper's MNIST code).

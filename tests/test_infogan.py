@@ -115,6 +115,47 @@ def test_info_loss_is_cross_entropy_plus_gaussian_nll(learn_std):
   assert game.q_outputs == 3 + 4 + 2 * (2 if learn_std else 1)
 
 
+def test_continuous_weight_is_zero_before_the_start_then_ramps():
+  weight = lambda step, start, ramp: float(infogan_lib.continuous_weight_at(
+      jnp.asarray(step, jnp.int32), 0.8, start, ramp))
+  # start 100, ramp 50: 0 up to step 100, 0.8 * (step - 100) / 50 after, 0.8 from 150.
+  for step, expected in [(0, 0.0), (99, 0.0), (100, 0.0), (110, 0.16), (125, 0.4),
+                         (150, 0.8), (10_000, 0.8)]:
+    assert weight(step, 100, 50) == pytest.approx(expected, abs=1e-6), step
+  # No ramp: a step from 0 to the full weight at the start.
+  assert [weight(s, 100, 0) for s in (0, 99, 100, 101)] == pytest.approx([0, 0, 0.8, 0.8])
+  assert weight(0, 0, 0) == pytest.approx(0.8)  # The defaults: the full weight throughout.
+
+
+@pytest.mark.slow
+def test_the_step_sets_the_continuous_weight_of_both_sides():
+  config, game = _game(**{'game.infogan.continuous_start_step': 10,
+                          'game.infogan.continuous_ramp_steps': 20,
+                          'game.infogan.lambda_categorical': 0.7,
+                          'game.infogan.lambda_continuous': 0.5})
+  mesh = gan_jax.parallel.make_mesh(jax.devices()[:1])
+  state = state_lib.create_state(config, SHAPE, mesh)
+  batch = game.draw('d', {'x': jnp.zeros((4, *SHAPE))}, jax.random.PRNGKey(1))
+
+  @jax.jit
+  def losses(state):
+    d_metrics = game.loss('d', {'d': state.params['d']}, state, batch,
+                          jax.random.PRNGKey(2), None)[1][1]
+    g_metrics = game.loss('g', {'g': state.params['g']}, state, batch,
+                          jax.random.PRNGKey(3), None)[1][1]
+    return d_metrics, g_metrics
+
+  for step, expected in [(0, 0.0), (20, 0.25), (30, 0.5), (400, 0.5)]:
+    d, g = losses(state.replace(step=jnp.asarray(step, state.step.dtype)))
+    assert float(d['info_continuous_weight']) == pytest.approx(expected)
+    assert float(g['g_info_continuous_weight']) == pytest.approx(expected)
+    # D's loss: the adversarial term plus the weighted MI terms of its own update's fakes.
+    np.testing.assert_allclose(
+        d['d_loss'], d['d_adv'] + 0.7 * d['info_categorical_ce']
+        + expected * d['info_continuous_nll'], rtol=1e-5)
+    assert float(d['info_continuous_nll']) > 0
+
+
 def test_matched_accuracy_finds_the_best_one_to_one_map():
   # Code values 0, 1, 2 mostly mean classes 2, 0, 1; value 1 is also often class 2, which a
   # greedy argmax map would take twice.
@@ -187,6 +228,9 @@ def test_bad_infogan_configs_are_clear_errors():
     _game(**{'game.infogan.categorical': (1,)})
   with pytest.raises(ValueError, match='has no codes'):
     _game(**{'game.infogan.categorical': (), 'game.infogan.continuous': 0})
+  for field in ('continuous_start_step', 'continuous_ramp_steps'):
+    with pytest.raises(ValueError, match=f'config.game.infogan.{field}=-1 must be >= 0'):
+      _game(**{f'game.infogan.{field}': -1})
   with pytest.raises(ValueError, match=r'pack=2 is not supported by config.game.name=.infogan'):
     validation.check_game(tiny_config(**{'game.name': 'infogan', 'stabilize.pack': 2}))
   with pytest.raises(ValueError, match=r"\['code_accuracy'\] read codes"):

@@ -10,6 +10,10 @@ which is the negative of the variational lower bound L_I on the mutual informati
 I(c; G(z, c)) up to the constant entropy H(c) (the paper's Lemma 5.1). The continuous
 codes' likelihood is a factored Gaussian with unit standard deviation (the paper's
 MNIST code, `fix_std=True`), or with a learned one (`game.infogan.learn_std`).
+`game.infogan.continuous_start_step` and `continuous_ramp_steps` hold lambda_cont at 0
+until a step and then raise it linearly, so that the categorical code has divided the
+images before the continuous codes compete for what varies most (on MNIST a continuous
+code that turns a 7 into a 9 is what keeps two digits under one categorical value).
 
 Which side trains Q: Q's layers are part of the discriminator module, so the
 discriminator side's optimizer updates them, on the MI term of the fakes that D's own
@@ -61,6 +65,16 @@ def codes_from_normals(u: jax.Array, categorical: tuple[int, ...]) -> tuple[jax.
   return cat, 2.0 * uniform[:, n_cat:] - 1.0
 
 
+def continuous_weight_at(step: jax.Array, weight: float, start_step: int,
+                         ramp_steps: int) -> jax.Array:
+  """lambda_cont at `step`: 0 before `start_step`, then linear up to `weight` over
+  `ramp_steps` steps (at once when `ramp_steps` is 0)."""
+  step = jnp.asarray(step).astype(jnp.float32)
+  if ramp_steps <= 0:
+    return jnp.where(step >= start_step, weight, 0.0).astype(jnp.float32)
+  return weight * jnp.clip((step - start_step) / float(ramp_steps), 0.0, 1.0)
+
+
 def gaussian_nll(x: jax.Array, mean: jax.Array, log_std: jax.Array) -> jax.Array:
   """-log N(x; mean, exp(log_std)^2) per element."""
   return 0.5 * jnp.square((x - mean) * jnp.exp(-log_std)) + log_std + 0.5 * np.log(2 * np.pi)
@@ -87,6 +101,9 @@ class InfoGAN(Unconditional):
                        'and/or continuous (e.g. 2).')
     for field in ('lambda_categorical', 'lambda_continuous'):
       if cfg[field] < 0:
+        raise ValueError(f'config.game.infogan.{field}={cfg[field]} must be >= 0.')
+    for field in ('continuous_start_step', 'continuous_ramp_steps'):
+      if int(cfg[field]) < 0:
         raise ValueError(f'config.game.infogan.{field}={cfg[field]} must be >= 0.')
     if int(cfg.q_hidden) < 0:
       raise ValueError(f'config.game.infogan.q_hidden={cfg.q_hidden} must be >= 0.')
@@ -177,9 +194,21 @@ class InfoGAN(Unconditional):
       log_std = jnp.zeros_like(mean)
     return logits, mean, log_std
 
-  def info_loss(self, q: jax.Array, batch: dict):
-    """(lambda-weighted negative MI bound, metrics) of Q's predictions on the fakes."""
+  def loss(self, side: str, params: dict, state, batch: dict, key: jax.Array,
+           ctx: base.Context):
+    # The continuous codes' weight follows the step; the batch carries it to `info_loss`.
     cfg = self.config.game.infogan
+    weight = continuous_weight_at(state.step, float(cfg.lambda_continuous),
+                                  int(cfg.continuous_start_step), int(cfg.continuous_ramp_steps))
+    return super().loss(side, params, state, dict(batch, continuous_weight=weight), key, ctx)
+
+  def info_loss(self, q: jax.Array, batch: dict):
+    """(lambda-weighted negative MI bound, metrics) of Q's predictions on the fakes.
+
+    lambda_cont is `batch['continuous_weight']` when the batch has it (the training
+    step's, see `loss`), else `game.infogan.lambda_continuous`."""
+    cfg = self.config.game.infogan
+    continuous_weight = batch.get('continuous_weight', cfg.lambda_continuous)
     logits, mean, log_std = self.split_q(q)
     ce = sum((jnp.mean(optax.softmax_cross_entropy_with_integer_labels(l, batch['code'][:, j]))
               for j, l in enumerate(logits)), jnp.zeros(()))
@@ -187,8 +216,9 @@ class InfoGAN(Unconditional):
            if self.num_continuous else jnp.zeros(()))
     # L_I for the categorical codes: H(c) - CE, which is at most H(c) = sum log K.
     metrics = {'info_categorical_ce': ce, 'info_continuous_nll': nll,
+               'info_continuous_weight': jnp.asarray(continuous_weight, jnp.float32),
                'mi_categorical': sum(np.log(k) for k in self.categorical) - ce}
-    return cfg.lambda_categorical * ce + cfg.lambda_continuous * nll, metrics
+    return cfg.lambda_categorical * ce + continuous_weight * nll, metrics
 
   def d_extra_loss(self, real_out, fake_out, batch: dict):
     del real_out
