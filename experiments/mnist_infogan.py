@@ -40,6 +40,9 @@ def get_config():
   # against 89.02% over 5 seeds, the merges moved but as many seeds merged, so it stays
   # 1 (docs/infogan.md). On the 8x8 digits 0.1 does better.
   config.game.infogan.lambda_continuous = 1.0
+  # The continuous codes from step 0. Started at step 2,000 (continuous_start_step=2000,
+  # continuous_ramp_steps=1000): 90.74% over seeds 0-4, two seeds merged as here; without
+  # any continuous code (continuous=0): 88.22%, two seeds merged (docs/infogan.md).
   config.game.infogan.q_hidden = 128
   # G's noise z at standard deviation 0.1 (ClusterGAN's prior) instead of the paper's 1, so
   # that the one-hot code weighs more at G's input: over seeds 0-4 code accuracy 89.02%
