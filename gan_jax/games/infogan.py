@@ -11,9 +11,9 @@ I(c; G(z, c)) up to the constant entropy H(c) (the paper's Lemma 5.1). The conti
 codes' likelihood is a factored Gaussian with unit standard deviation (the paper's
 MNIST code, `fix_std=True`), or with a learned one (`game.infogan.learn_std`).
 `game.infogan.continuous_start_step` and `continuous_ramp_steps` hold lambda_cont at 0
-until a step and then raise it linearly, so that the categorical code has divided the
-images before the continuous codes compete for what varies most (on MNIST a continuous
-code that turns a 7 into a 9 is what keeps two digits under one categorical value).
+until a step and then raise it linearly, so that the categorical code can divide the
+images before the continuous codes compete for what varies most (on MNIST it changed
+which seeds merge two digits under one categorical value, not how many: docs/infogan.md).
 
 Which side trains Q: Q's layers are part of the discriminator module, so the
 discriminator side's optimizer updates them, on the MI term of the fakes that D's own
