@@ -15,6 +15,7 @@ from gan_jax.core import state as state_lib
 from gan_jax.core import step as step_lib
 from gan_jax import train
 from gan_jax.core import validation
+from gan_jax.games import loss_weights
 from gan_jax.models import conditioning as conditioning_lib
 from tiny_configs import tiny_config
 
@@ -346,3 +347,17 @@ def test_k_steps_per_call_on_device_data_equal_single_calls_for_every_game(name)
   np.testing.assert_allclose(metrics['g_loss'], single_losses, rtol=1e-5)
   for a, b in zip(jax.tree.leaves(jax.device_get(state)), jax.tree.leaves(single_state)):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_ramped_weight_by_hand():
+  weight = lambda step, start, ramp: float(loss_weights.ramped_weight(
+      jnp.asarray(step, jnp.int32), 0.8, start, ramp))
+  # InfoGAN's late start: 0 up to step 100, 0.8 * (step - 100) / 50 after, 0.8 from 150.
+  for step, expected in [(0, 0.0), (99, 0.0), (100, 0.0), (110, 0.16), (125, 0.4),
+                         (150, 0.8), (10_000, 0.8)]:
+    assert weight(step, 100, 50) == pytest.approx(expected, abs=1e-6), step
+  # No ramp: a step from 0 to the full weight at the start.
+  assert [weight(s, 100, 0) for s in (0, 99, 100, 101)] == pytest.approx([0, 0, 0.8, 0.8])
+  # SRGAN's warm-up (start 0): 0.8 * min(1, step / 40); no warm-up: 0.8 throughout.
+  assert [weight(s, 0, 40) for s in (0, 10, 40, 90)] == pytest.approx([0, 0.2, 0.8, 0.8])
+  assert weight(0, 0, 0) == pytest.approx(0.8)

@@ -115,18 +115,6 @@ def test_info_loss_is_cross_entropy_plus_gaussian_nll(learn_std):
   assert game.q_outputs == 3 + 4 + 2 * (2 if learn_std else 1)
 
 
-def test_continuous_weight_is_zero_before_the_start_then_ramps():
-  weight = lambda step, start, ramp: float(infogan_lib.continuous_weight_at(
-      jnp.asarray(step, jnp.int32), 0.8, start, ramp))
-  # start 100, ramp 50: 0 up to step 100, 0.8 * (step - 100) / 50 after, 0.8 from 150.
-  for step, expected in [(0, 0.0), (99, 0.0), (100, 0.0), (110, 0.16), (125, 0.4),
-                         (150, 0.8), (10_000, 0.8)]:
-    assert weight(step, 100, 50) == pytest.approx(expected, abs=1e-6), step
-  # No ramp: a step from 0 to the full weight at the start.
-  assert [weight(s, 100, 0) for s in (0, 99, 100, 101)] == pytest.approx([0, 0, 0.8, 0.8])
-  assert weight(0, 0, 0) == pytest.approx(0.8)  # The defaults: the full weight throughout.
-
-
 @pytest.mark.slow
 def test_the_step_sets_the_continuous_weight_of_both_sides():
   config, game = _game(**{'game.infogan.continuous_start_step': 10,

@@ -42,6 +42,7 @@ import optax
 from gan_jax import models as models_lib
 from gan_jax import noise
 from gan_jax.games import base
+from gan_jax.games import loss_weights
 from gan_jax.games.unconditional import Unconditional
 from gan_jax.models import conditioning as conditioning_lib
 
@@ -63,16 +64,6 @@ def codes_from_normals(u: jax.Array, categorical: tuple[int, ...]) -> tuple[jax.
   cat = jnp.minimum(jnp.floor(uniform[:, :n_cat] * sizes),
                     sizes - 1).astype(jnp.int32) if n_cat else jnp.zeros((u.shape[0], 0), jnp.int32)
   return cat, 2.0 * uniform[:, n_cat:] - 1.0
-
-
-def continuous_weight_at(step: jax.Array, weight: float, start_step: int,
-                         ramp_steps: int) -> jax.Array:
-  """lambda_cont at `step`: 0 before `start_step`, then linear up to `weight` over
-  `ramp_steps` steps (at once when `ramp_steps` is 0)."""
-  step = jnp.asarray(step).astype(jnp.float32)
-  if ramp_steps <= 0:
-    return jnp.where(step >= start_step, weight, 0.0).astype(jnp.float32)
-  return weight * jnp.clip((step - start_step) / float(ramp_steps), 0.0, 1.0)
 
 
 def gaussian_nll(x: jax.Array, mean: jax.Array, log_std: jax.Array) -> jax.Array:
@@ -198,8 +189,9 @@ class InfoGAN(Unconditional):
            ctx: base.Context):
     # The continuous codes' weight follows the step; the batch carries it to `info_loss`.
     cfg = self.config.game.infogan
-    weight = continuous_weight_at(state.step, float(cfg.lambda_continuous),
-                                  int(cfg.continuous_start_step), int(cfg.continuous_ramp_steps))
+    weight = loss_weights.ramped_weight(state.step, float(cfg.lambda_continuous),
+                                        int(cfg.continuous_start_step),
+                                        int(cfg.continuous_ramp_steps))
     return super().loss(side, params, state, dict(batch, continuous_weight=weight), key, ctx)
 
   def info_loss(self, q: jax.Array, batch: dict):

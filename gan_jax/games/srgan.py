@@ -37,16 +37,9 @@ from gan_jax import losses
 from gan_jax import models
 from gan_jax.data import paired
 from gan_jax.games import base
+from gan_jax.games import loss_weights
 
 CONTENT_LOSSES = ('mse', 'vgg')
-
-
-def adversarial_weight_at(step: jax.Array, weight: float, warmup_steps: int) -> jax.Array:
-  """The adversarial weight at `step`: `weight` ramped linearly from 0 over `warmup_steps`."""
-  if warmup_steps <= 0:
-    return jnp.asarray(weight, jnp.float32)
-  ramp = jnp.minimum(1.0, step.astype(jnp.float32) / float(warmup_steps))
-  return weight * ramp
 
 
 class SRGAN(base.TranslationGame):
@@ -155,8 +148,8 @@ class SRGAN(base.TranslationGame):
       # D judges in train mode, as in its own update; its statistics are not kept.
       fake_logits, _ = self.judge(state.params['d'], state.batch_stats['d'], fake)
       adversarial = losses.generator_loss(loss_name, fake_logits)
-      weight = adversarial_weight_at(state.step, float(self.settings.adversarial_weight),
-                                     int(self.settings.adversarial_warmup_steps))
+      weight = loss_weights.ramped_weight(state.step, float(self.settings.adversarial_weight),
+                                          0, int(self.settings.adversarial_warmup_steps))
       g_loss = g_loss + weight * adversarial
       metrics.update(g_adv=adversarial, g_adv_weight=weight)
     metrics['g_loss'] = g_loss
