@@ -49,6 +49,10 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.infogan.noise = 'normal'  # G's noise z: normal | uniform (in (-1, 1): the paper's reference code).
   config.game.infogan.noise_scale = 1.0  # Multiplies G's noise z (ClusterGAN: normal z of std 0.1, so the codes dominate G's input).
   config.game.infogan.learn_std = False  # Q predicts each continuous code's std too (False: std 1, the paper's MNIST code).
+  config.game.infogan.lambda_warped = 0.0  # Weight of the categorical codes' cross-entropy read from randomly warped fakes, both sides (0 = off; beyond the paper).
+  config.game.infogan.warp_degrees = 15.0  # ...the warp's rotation, uniform in [-warp_degrees, warp_degrees].
+  config.game.infogan.warp_scale = 0.1  # ...its magnification, uniform in [1 - warp_scale, 1 + warp_scale].
+  config.game.infogan.warp_shift = 0.1  # ...its shift, uniform up to warp_shift times the height / width each way.
   config.game.infogan.q_hidden = 128  # Width of Q's hidden layer on D's features (the paper's MNIST Q: 128; 0 = linear).
   config.game.infogan.traversal_steps = 10  # Columns of the preview's continuous-code traversals (-2 to 2).
   config.game.semi_supervised = ml_collections.ConfigDict()

@@ -18,6 +18,7 @@ from gan_jax.core import state as state_lib
 from gan_jax.core import validation
 from gan_jax.games import infogan as infogan_lib
 from gan_jax.metrics import codes
+from gan_jax.stabilize import affine
 from tiny_configs import tiny_config
 
 SHAPE = (8, 8, 1)
@@ -144,6 +145,55 @@ def test_the_step_sets_the_continuous_weight_of_both_sides():
     assert float(d['info_continuous_nll']) > 0
 
 
+@pytest.mark.slow
+def test_codes_read_from_warped_fakes_by_hand_on_both_sides():
+  config, game = _game(**{'game.infogan.categorical': (3, 4),
+                          'game.infogan.lambda_categorical': 0.7,
+                          'game.infogan.lambda_continuous': 0.5,
+                          'game.infogan.lambda_warped': 0.4,
+                          'game.infogan.warp_degrees': 20.0})
+  mesh = gan_jax.parallel.make_mesh(jax.devices()[:1])
+  state = state_lib.create_state(config, SHAPE, mesh)
+  batch = game.draw('d', {'x': jnp.zeros((5, *SHAPE))}, jax.random.PRNGKey(1))
+  fake = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (5, *SHAPE)).astype(np.float32))
+  key = jax.random.PRNGKey(7)
+  term, metrics = game.fakes_extra_loss('d', state.params['d'], state.batch_stats['d'], fake,
+                                        batch, key)
+  # By hand: warp with the same key, run D, cross-entropy of each code's logits.
+  warped = affine.random_affine(fake, key, 20.0, 0.1, 0.1)
+  out, _ = gan_jax.games.base.apply(game.modules['d'], state.params['d'],
+                                    state.batch_stats['d'], {'x': warped}, train=True)
+  q = np.asarray(out[1], np.float64)
+  log_p = lambda l: l - scipy.special.logsumexp(l, axis=1, keepdims=True)
+  code = np.asarray(batch['code'])
+  expected = (-np.mean(log_p(q[:, :3])[np.arange(5), code[:, 0]])
+              - np.mean(log_p(q[:, 3:7])[np.arange(5), code[:, 1]]))
+  np.testing.assert_allclose(metrics['info_warped_ce'], expected, rtol=1e-5)
+  np.testing.assert_allclose(term, 0.4 * expected, rtol=1e-5)
+  _, g_metrics = game.fakes_extra_loss('g', state.params['d'], state.batch_stats['d'], fake,
+                                       batch, key)
+  assert set(g_metrics) == {'g_info_warped_ce'}
+
+  @jax.jit
+  def losses(state):
+    d = game.loss('d', {'d': state.params['d']}, state, batch, jax.random.PRNGKey(2), None)[1][1]
+    g_loss = lambda p: game.loss('g', {'g': p}, state, batch, jax.random.PRNGKey(3), None)
+    (_, (_, g)), g_grads = jax.value_and_grad(g_loss, has_aux=True)(state.params['g'])
+    return d, g, g_grads
+
+  d, g, g_grads = losses(state)
+  # Each side's loss holds the term once, on its own fakes.
+  np.testing.assert_allclose(
+      d['d_loss'], d['d_adv'] + 0.7 * d['info_categorical_ce']
+      + 0.5 * d['info_continuous_nll'] + 0.4 * d['info_warped_ce'], rtol=1e-5)
+  assert float(d['info_warped_ce']) > 0 and float(g['g_info_warped_ce']) > 0
+  assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(g_grads))
+  # Off (the default), neither side has the term.
+  _, plain = _game()
+  assert plain.fakes_extra_loss('d', state.params['d'], state.batch_stats['d'], fake,
+                                batch, key) is None
+
+
 def test_matched_accuracy_finds_the_best_one_to_one_map():
   # Code values 0, 1, 2 mostly mean classes 2, 0, 1; value 1 is also often class 2, which a
   # greedy argmax map would take twice.
@@ -219,6 +269,16 @@ def test_bad_infogan_configs_are_clear_errors():
   for field in ('continuous_start_step', 'continuous_ramp_steps'):
     with pytest.raises(ValueError, match=f'config.game.infogan.{field}=-1 must be >= 0'):
       _game(**{f'game.infogan.{field}': -1})
+  for field in ('lambda_warped', 'warp_degrees', 'warp_scale', 'warp_shift'):
+    with pytest.raises(ValueError, match=f'config.game.infogan.{field}=-1.0 must be >= 0'):
+      _game(**{f'game.infogan.{field}': -1.0})
+  with pytest.raises(ValueError, match=r'config.game.infogan.warp_scale=1.0 must be < 1'):
+    _game(**{'game.infogan.warp_scale': 1.0})
+  with pytest.raises(ValueError, match='lambda_warped > 0 reads the categorical codes'):
+    _game(**{'game.infogan.categorical': (), 'game.infogan.lambda_warped': 1.0})
+  with pytest.raises(ValueError, match=r'warps images \(H, W, C\); the data has shape \(2,\)'):
+    games.make_game(tiny_config(**{'game.name': 'infogan', 'game.infogan.lambda_warped': 1.0}),
+                    (2,))
   with pytest.raises(ValueError, match=r'pack=2 is not supported by config.game.name=.infogan'):
     validation.check_game(tiny_config(**{'game.name': 'infogan', 'stabilize.pack': 2}))
   with pytest.raises(ValueError, match=r"\['code_accuracy'\] read codes"):

@@ -14,6 +14,9 @@ MNIST code, `fix_std=True`), or with a learned one (`game.infogan.learn_std`).
 until a step and then raise it linearly, so that the categorical code can divide the
 images before the continuous codes compete for what varies most (on MNIST it changed
 which seeds merge two digits under one categorical value, not how many: docs/infogan.md).
+`game.infogan.lambda_warped` (beyond the paper, default 0) adds the categorical codes'
+cross-entropy read from randomly rotated, scaled and shifted fakes, on both sides, so
+that a code value must name something a small warp leaves alone (a digit, not its slant).
 
 Which side trains Q: Q's layers are part of the discriminator module, so the
 discriminator side's optimizer updates them, on the MI term of the fakes that D's own
@@ -45,6 +48,7 @@ from gan_jax.games import base
 from gan_jax.games import loss_weights
 from gan_jax.games.unconditional import Unconditional
 from gan_jax.models import conditioning as conditioning_lib
+from gan_jax.stabilize import affine
 
 # The value range the preview's traversal sweeps each continuous code over (the paper's
 # Figure 2 goes beyond the prior's [-1, 1] to show how the code extrapolates).
@@ -69,6 +73,13 @@ def codes_from_normals(u: jax.Array, categorical: tuple[int, ...]) -> tuple[jax.
 def gaussian_nll(x: jax.Array, mean: jax.Array, log_std: jax.Array) -> jax.Array:
   """-log N(x; mean, exp(log_std)^2) per element."""
   return 0.5 * jnp.square((x - mean) * jnp.exp(-log_std)) + log_std + 0.5 * np.log(2 * np.pi)
+
+
+def categorical_cross_entropy(logits: list, codes: jax.Array) -> jax.Array:
+  """The sum over categorical codes j of the batch-mean cross-entropy of Q's `logits[j]`
+  (B, K_j) against the drawn values `codes[:, j]` (B, n_cat int)."""
+  return sum((jnp.mean(optax.softmax_cross_entropy_with_integer_labels(l, codes[:, j]))
+              for j, l in enumerate(logits)), jnp.zeros(()))
 
 
 class InfoGAN(Unconditional):
@@ -96,6 +107,18 @@ class InfoGAN(Unconditional):
     for field in ('continuous_start_step', 'continuous_ramp_steps'):
       if int(cfg[field]) < 0:
         raise ValueError(f'config.game.infogan.{field}={cfg[field]} must be >= 0.')
+    for field in ('lambda_warped', 'warp_degrees', 'warp_scale', 'warp_shift'):
+      if cfg[field] < 0:
+        raise ValueError(f'config.game.infogan.{field}={cfg[field]} must be >= 0.')
+    if not cfg.warp_scale < 1:
+      raise ValueError(f'config.game.infogan.warp_scale={cfg.warp_scale} must be < 1 '
+                       '(magnifications in [1 - warp_scale, 1 + warp_scale]).')
+    if cfg.lambda_warped > 0 and not tuple(cfg.categorical):
+      raise ValueError('config.game.infogan.lambda_warped > 0 reads the categorical codes '
+                       'from warped fakes, but config.game.infogan.categorical is empty.')
+    if cfg.lambda_warped > 0 and len(data_shape) != 3:
+      raise ValueError(f'config.game.infogan.lambda_warped > 0 warps images (H, W, C); the '
+                       f'data has shape {tuple(data_shape)}.')
     if int(cfg.q_hidden) < 0:
       raise ValueError(f'config.game.infogan.q_hidden={cfg.q_hidden} must be >= 0.')
     if cfg.noise not in ('normal', 'uniform'):
@@ -202,8 +225,7 @@ class InfoGAN(Unconditional):
     cfg = self.config.game.infogan
     continuous_weight = batch.get('continuous_weight', cfg.lambda_continuous)
     logits, mean, log_std = self.split_q(q)
-    ce = sum((jnp.mean(optax.softmax_cross_entropy_with_integer_labels(l, batch['code'][:, j]))
-              for j, l in enumerate(logits)), jnp.zeros(()))
+    ce = categorical_cross_entropy(logits, batch['code'])
     nll = (jnp.mean(jnp.sum(gaussian_nll(batch['continuous'], mean, log_std), axis=-1))
            if self.num_continuous else jnp.zeros(()))
     # L_I for the categorical codes: H(c) - CE, which is at most H(c) = sum log K.
@@ -211,6 +233,26 @@ class InfoGAN(Unconditional):
                'info_continuous_weight': jnp.asarray(continuous_weight, jnp.float32),
                'mi_categorical': sum(np.log(k) for k in self.categorical) - ce}
     return cfg.lambda_categorical * ce + continuous_weight * nll, metrics
+
+  def fakes_extra_loss(self, side: str, d_params, d_batch_stats, fake: jax.Array, batch: dict,
+                       key: jax.Array):
+    """lambda_warped times the categorical codes' cross-entropy read by Q from randomly
+    warped fakes (`stabilize/affine.random_affine`), on both sides like the MI term.
+
+    Beyond the paper: a prior that the codes name what a small rotation, scaling and
+    shift leave unchanged, so a code value cannot mean a pose. Q reads the warped fakes
+    in train mode, as it reads the fakes, and the batch statistics are discarded."""
+    cfg = self.config.game.infogan
+    if not cfg.lambda_warped > 0:
+      return None
+    warped = affine.random_affine(fake, key, float(cfg.warp_degrees), float(cfg.warp_scale),
+                                  float(cfg.warp_shift))
+    outputs, _ = base.apply(self.modules['d'], d_params, d_batch_stats, {'x': warped},
+                            train=True)
+    logits, _, _ = self.split_q(outputs[1])
+    ce = categorical_cross_entropy(logits, batch['code'])
+    prefix = '' if side == 'd' else 'g_'
+    return cfg.lambda_warped * ce, {f'{prefix}info_warped_ce': ce}
 
   def d_extra_loss(self, real_out, fake_out, batch: dict):
     del real_out

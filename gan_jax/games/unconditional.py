@@ -122,6 +122,13 @@ class Unconditional(base.Game):
       term, extra_metrics = extra
       total = total + term
       metrics.update(extra_metrics)
+    # Its own key stream (folded in), so games without the term draw what they always drew.
+    on_fakes = self.fakes_extra_loss('d', d_params, stats, fake, batch,
+                                     jax.random.fold_in(key, 1))
+    if on_fakes is not None:
+      term, extra_metrics = on_fakes
+      total = total + term
+      metrics.update(extra_metrics)
     metrics['d_loss'] = total
     return stats, metrics
 
@@ -153,6 +160,12 @@ class Unconditional(base.Game):
     if extra is not None:
       term, metrics = extra
       g_loss = g_loss + term
+    on_fakes = self.fakes_extra_loss('g', d_params, d_stats, fake, batch,
+                                     jax.random.fold_in(key, 1))
+    if on_fakes is not None:
+      term, extra_metrics = on_fakes
+      g_loss = g_loss + term
+      metrics = {**metrics, **extra_metrics}
     metrics['g_loss'] = g_loss
     return g_loss, ({'g': g_stats}, metrics)
 
@@ -164,6 +177,14 @@ class Unconditional(base.Game):
   def g_extra_loss(self, fake_out, batch: dict):
     """An extra generator term and its metrics, or None."""
     del fake_out, batch
+    return None
+
+  def fakes_extra_loss(self, side: str, d_params, d_batch_stats, fake: jax.Array, batch: dict,
+                       key: jax.Array):
+    """An extra term of either side ('d' or 'g') that runs D again on what it makes of
+    the fakes themselves (before `view`), and its metrics, or None (InfoGAN's codes read
+    from warped fakes). D's batch statistics from such a pass are discarded."""
+    del side, d_params, d_batch_stats, fake, batch, key
     return None
 
   # --- sampling ----------------------------------------------------------------------------
