@@ -29,6 +29,13 @@ def _game(**fields):
   return config, games.make_game(config, SHAPE)
 
 
+def _state_and_batch(config, game, n: int):
+  """A fresh train state on one device and a D-side draw for n blank images."""
+  mesh = gan_jax.parallel.make_mesh(jax.devices()[:1])
+  state = state_lib.create_state(config, SHAPE, mesh)
+  return state, game.draw('d', {'x': jnp.zeros((n, *SHAPE))}, jax.random.PRNGKey(1))
+
+
 def test_codes_from_normals_follow_the_normal_cdf():
   u = jnp.asarray([[-3.0, 0.0, 0.3], [0.0, 1.5, -0.7], [2.5, -2.0, 0.0]])
   cat, cont = infogan_lib.codes_from_normals(u, (10, 4))
@@ -122,9 +129,7 @@ def test_the_step_sets_the_continuous_weight_of_both_sides():
                           'game.infogan.continuous_ramp_steps': 20,
                           'game.infogan.lambda_categorical': 0.7,
                           'game.infogan.lambda_continuous': 0.5})
-  mesh = gan_jax.parallel.make_mesh(jax.devices()[:1])
-  state = state_lib.create_state(config, SHAPE, mesh)
-  batch = game.draw('d', {'x': jnp.zeros((4, *SHAPE))}, jax.random.PRNGKey(1))
+  state, batch = _state_and_batch(config, game, 4)
 
   @jax.jit
   def losses(state):
@@ -152,9 +157,7 @@ def test_codes_read_from_warped_fakes_by_hand_on_both_sides():
                           'game.infogan.lambda_continuous': 0.5,
                           'game.infogan.lambda_warped': 0.4,
                           'game.infogan.warp_degrees': 20.0})
-  mesh = gan_jax.parallel.make_mesh(jax.devices()[:1])
-  state = state_lib.create_state(config, SHAPE, mesh)
-  batch = game.draw('d', {'x': jnp.zeros((5, *SHAPE))}, jax.random.PRNGKey(1))
+  state, batch = _state_and_batch(config, game, 5)
   fake = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (5, *SHAPE)).astype(np.float32))
   key = jax.random.PRNGKey(7)
   term, metrics = game.fakes_extra_loss('d', state.params['d'], state.batch_stats['d'], fake,
