@@ -26,9 +26,9 @@ def test_affine_warp_matches_scipy_affine_transform():
                                                     [-np.sin(angle[n]), np.cos(angle[n])]])
                                / scale[n], rtol=1e-6)
     for c in range(2):
-      expected = scipy.ndimage.affine_transform(
-          x[n, :, :, c].astype(np.float64), matrix[n], offset=centre - matrix[n] @ centre + shift[n],
-          order=1, mode='nearest')
+      offset = centre - matrix[n] @ centre + shift[n]
+      expected = scipy.ndimage.affine_transform(x[n, :, :, c].astype(np.float64), matrix[n],
+                                                offset=offset, order=1, mode='nearest')
       np.testing.assert_allclose(out[n, :, :, c], expected, atol=2e-5)
 
 

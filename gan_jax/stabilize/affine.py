@@ -1,10 +1,11 @@
 """Differentiable random affine warps of image batches: rotation, scale and shift.
 
-InfoGAN's `game.infogan.warp_*` options read the categorical codes back from warped
-fakes as well, so that a code value cannot stand for a pose (a slant, a size, a
-position) that a small warp undoes: only what survives the warp, the digit's shape,
-stays readable. The warp resamples each image bilinearly, which is linear in the
-pixels, so the generator's gradient flows through it.
+InfoGAN's `game.infogan.lambda_warped` reads the categorical codes back from warped
+fakes as well (`warp_degrees`, `warp_scale`, `warp_shift` set the ranges), so that a
+code value cannot stand for a pose (a slant, a size, a position) that a small warp
+undoes: only what survives the warp, the digit's shape, stays readable. The warp
+resamples each image bilinearly, which is linear in the pixels, so the generator's
+gradient flows through it.
 
 Conventions follow `scipy.ndimage.affine_transform` (order 1, mode 'nearest'), the
 reference the tests compare against: output pixel o (row, column) reads the input at
@@ -35,7 +36,7 @@ def affine_warp(x: jax.Array, matrix: jax.Array, shift: jax.Array) -> jax.Array:
   Returns:
     The warped images, same shape and dtype as `x`; bilinear, edges extended.
   """
-  n, h, w, _ = x.shape
+  _, h, w, _ = x.shape
   centre = jnp.asarray([(h - 1) / 2.0, (w - 1) / 2.0], jnp.float32)
   rows, cols = jnp.meshgrid(jnp.arange(h, dtype=jnp.float32), jnp.arange(w, dtype=jnp.float32),
                             indexing='ij')
