@@ -197,6 +197,32 @@ def test_codes_read_from_warped_fakes_by_hand_on_both_sides():
                                 batch, key) is None
 
 
+@pytest.mark.parametrize('from_reals', [True, False])
+def test_d_running_statistics_come_from_the_real_pass_only_when_asked(from_reals):
+  config, game = _game(**{'game.infogan.d_stats_from_reals': from_reals})
+  state, batch = _state_and_batch(config, game, 6)
+  batch = dict(batch, x=jnp.asarray(
+      np.random.default_rng(0).uniform(-1, 1, (6, *SHAPE)).astype(np.float32)))
+  loss, (new_stats, _) = jax.jit(lambda s: game.loss('d', {'d': s.params['d']}, s, batch,
+                                                     jax.random.PRNGKey(2), None))(state)
+  # By hand: the real pass, then the fake pass on G's train-mode fakes of the same z.
+  apply, d = gan_jax.games.base.apply, game.modules['d']
+  fake, _ = game.generate(state.params['g'], state.batch_stats['g'], batch)
+  _, after_reals = apply(d, state.params['d'], state.batch_stats['d'], {'x': batch['x']}, True)
+  _, after_fakes = apply(d, state.params['d'], after_reals, {'x': fake}, True)
+  expected, other = (after_reals, after_fakes) if from_reals else (after_fakes, after_reals)
+  assert jax.tree.leaves(expected), 'the tiny D has no running statistics to check'
+  for got, want in zip(jax.tree.leaves(new_stats['d']), jax.tree.leaves(expected)):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+  assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(new_stats['d']),
+                                                   jax.tree.leaves(other)))
+  # The loss does not depend on the choice: train mode normalises each pass by its batch.
+  _, other_game = _game(**{'game.infogan.d_stats_from_reals': not from_reals})
+  other_loss = other_game.loss('d', {'d': state.params['d']}, state, batch,
+                               jax.random.PRNGKey(2), None)[0]
+  np.testing.assert_allclose(loss, other_loss, rtol=1e-6)
+
+
 def test_matched_accuracy_finds_the_best_one_to_one_map():
   # Code values 0, 1, 2 mostly mean classes 2, 0, 1; value 1 is also often class 2, which a
   # greedy argmax map would take twice.

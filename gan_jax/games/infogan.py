@@ -127,6 +127,12 @@ class InfoGAN(Unconditional):
     if not cfg.noise_scale > 0:
       raise ValueError(f'config.game.infogan.noise_scale={cfg.noise_scale} must be > 0.')
     self.uniform_noise = cfg.noise == 'uniform'
+    # Q learns from fakes only, yet reads real images in eval mode: with the running
+    # statistics of both passes, a mean between the real and the fake batches', a run whose
+    # samples are pure per code value read real 4s as 9s (MNIST seed 5: 90.78% against
+    # 95.69% under real batches' own statistics). Training is the same either way without
+    # penalties or spectral norm: train mode normalises by each batch (docs/infogan.md).
+    self.d_running_stats_from_reals = bool(cfg.d_stats_from_reals)
     self.noise_scale = float(cfg.noise_scale)
     self.learn_std = bool(cfg.learn_std)
     super().__init__(config, data_shape, num_classes)
