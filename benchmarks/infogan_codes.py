@@ -30,11 +30,12 @@ from absl import logging
 from ml_collections import config_flags
 import numpy as np
 
-from gan_jax import data
-from gan_jax import evaluation
 from gan_jax import run as run_lib
 from gan_jax import train
 from gan_jax.metrics import codes
+
+# A sibling file: benchmarks/ is sys.path[0] when this runs as a script.
+from code_scores import labelled_reference, score_codes  # pylint: disable=g-bad-import-order
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'An InfoGAN experiment file.')
 _SEEDS = flags.DEFINE_list('seeds', ['0'], 'Seeds to train and score.')
@@ -46,31 +47,6 @@ _CANDIDATES = flags.DEFINE_integer(
 _SELECT_AT = flags.DEFINE_integer('select_at', None,
                                   'Steps after which the candidates are compared.')
 flags.mark_flags_as_required(['config', 'workdir', 'out'])
-
-
-def labelled_reference(config) -> dict:
-  """All labelled examples of the run's reference split, {'x', 'y'} in data space."""
-  data_config = evaluation.reference_data_config(config)
-  source = data.make_source(data_config, config.seed)
-  return data.read_examples(source, data_config, len(source), config.seed)
-
-
-def score_codes(run, reference: dict) -> dict:
-  """Matched accuracy of the first categorical code on `reference`, and its confusions."""
-  logits = run.encode(reference['x'])['code_logits']
-  labels = np.asarray(reference['y'], np.int64)
-  num_values, num_classes = logits.shape[1], int(labels.max()) + 1
-  result = codes.matched_accuracy(logits.argmax(axis=1), labels, num_values, num_classes)
-  confusion = result.confusion
-  # A code value "holds" a class when it gets at least 20% of that class's examples.
-  share_of_class = confusion / np.maximum(confusion.sum(axis=0, keepdims=True), 1)
-  merges = [[int(c) for c in np.flatnonzero(share_of_class[v] >= 0.2)]
-            for v in range(num_values)]
-  per_class = [float(confusion[result.mapping.index(c), c] / max(confusion[:, c].sum(), 1))
-               if c in result.mapping else 0.0 for c in range(num_classes)]
-  return {'code_accuracy': result.accuracy, 'mapping': list(result.mapping),
-          'merged_values': {str(v): m for v, m in enumerate(merges) if len(m) > 1},
-          'per_class_accuracy': per_class, 'confusion': confusion.tolist()}
 
 
 def eval_trajectory(workdir: str) -> list:

@@ -20,6 +20,7 @@ from gan_jax.games import infogan as infogan_lib
 from gan_jax.metrics import codes
 from gan_jax.stabilize import affine
 from tiny_configs import tiny_config
+import by_path
 
 SHAPE = (8, 8, 1)
 
@@ -366,6 +367,42 @@ def test_infogan_api_errors(infogan_run, tmp_path):
     plain_run.sample(2, code=[0, 1])
   with pytest.raises(ValueError, match='cannot encode images'):
     plain_run.encode(np.zeros((2, *SHAPE)))
+
+
+def _benchmark(name: str, monkeypatch):
+  # The reading benchmark imports its sibling code_scores.py as a script would.
+  monkeypatch.syspath_prepend(str(by_path.BENCHMARKS))
+  return by_path.load_benchmark(name)
+
+
+def test_score_logits_maps_values_and_names_merges(monkeypatch):
+  code_scores = _benchmark('code_scores', monkeypatch)
+  # Value 0 reads five 0s and three 1s, value 1 two 1s, value 2 four 2s; value 3 nothing.
+  values = [0] * 8 + [1] * 2 + [2] * 4
+  labels = [0] * 5 + [1] * 3 + [1] * 2 + [2] * 4
+  row = code_scores.score_logits(np.eye(4)[values], labels)
+  assert row['mapping'][:3] == [0, 1, 2]
+  assert row['code_accuracy'] == pytest.approx(11 / 14)
+  assert row['merged_values'] == {'0': [0, 1]}  # 3 of the five 1s (60%) read as value 0.
+  np.testing.assert_allclose(row['per_class_accuracy'], [1.0, 0.4, 1.0])
+
+
+@pytest.mark.slow
+def test_reading_benchmark_normalises_each_batch_by_itself(infogan_run, monkeypatch):
+  reading = _benchmark('infogan_reading', monkeypatch)
+  run = gan_jax.load_run(infogan_run)
+  x = np.random.default_rng(1).uniform(-1, 1, (12, *SHAPE)).astype(np.float32)
+  logits = reading.batch_statistics_logits(run, x, batch=4, seed=0)
+  # By hand: D in train mode on each shuffled batch of 4, Q's first code's logits.
+  for chunk in np.random.default_rng(0).permutation(12).reshape(3, 4):
+    out, _ = gan_jax.games.base.apply(run.game.modules['d'], run.state.params['d'],
+                                      run.state.batch_stats['d'], {'x': x[chunk]}, True)
+    np.testing.assert_allclose(logits[chunk], out[1][:, :10], rtol=1e-5, atol=1e-5)
+  # Not the eval-mode reading (the stored running statistics), which `encode` gives.
+  assert not np.allclose(logits, run.encode(x)['code_logits'], atol=1e-3)
+  purity = reading.sample_purity(run, 3)
+  assert 0.1 <= purity['purity_min'] <= purity['purity'] <= 1
+  assert len(purity['class_per_value']) == 10
 
 
 @pytest.mark.slow
