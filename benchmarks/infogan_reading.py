@@ -7,6 +7,10 @@ first categorical code three ways:
   - `batch_statistics`: Q in train mode on shuffled batches of `--batch` reference images,
     each normalised by its own batch's statistics (the real images' own statistics,
     whatever the run stored);
+  - `precise`: Q in eval mode after the game's `calibrate` (PreciseBN: D's BatchNorm
+    statistics of the current weights) on `--calibration_batches` shuffled batches of
+    `config.batch_size` reference images, what a run of `game.infogan.precise_bn_batches`
+    stores;
   - `samples`: G's samples for each code value (`--per_value` each, the EMA generator)
     under the run's `eval.extractor` classifier: the majority class's share per value
     (`code_purity`) and which class each value draws.
@@ -27,6 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax import evaluation
 from gan_jax import run as run_lib
 from gan_jax.games import base
 from gan_jax.metrics import codes
@@ -39,6 +44,9 @@ _RUNS = flags.DEFINE_list('runs', None, 'Run folders, each optionally @step.')
 _OUT = flags.DEFINE_string('out', None, 'JSON file the rows are written to.')
 _BATCH = flags.DEFINE_integer('batch', 500, 'Real images per batch of the batch-statistics reading.')
 _PER_VALUE = flags.DEFINE_integer('per_value', 200, 'Samples per code value.')
+_CALIBRATION_BATCHES = flags.DEFINE_integer(
+    'calibration_batches', 50, 'Batches of the precise reading (the default of '
+    'game.infogan.precise_bn_batches).')
 _DATA_PATH = flags.DEFINE_string('data_path', None,
                                  "Replaces the run's config.data.path (data moved since).")
 flags.mark_flags_as_required(['runs', 'out'])
@@ -64,6 +72,20 @@ def batch_statistics_logits(run, images: np.ndarray, batch: int, seed: int = 0) 
       logits = np.zeros((len(images), values.shape[1]), np.float32)
     logits[chunk] = values
   return logits
+
+
+def precise_logits(run, images: np.ndarray, num_batches: int, seed: int = 0) -> np.ndarray:
+  """Q's first categorical code's logits in eval mode, after `game.calibrate` on
+  `num_batches` shuffled batches of `config.batch_size` of `images`."""
+  size = run.config.batch_size
+  order = np.random.default_rng(seed).permutation(len(images))
+  if num_batches * size > len(images):
+    raise ValueError(f'--calibration_batches={num_batches} of {size} needs '
+                     f'{num_batches * size} images; the reference set has {len(images)}.')
+  batches = [{'x': jnp.asarray(images[order[i * size:(i + 1) * size]])}
+             for i in range(num_batches)]
+  state = jax.jit(run.game.calibrate)(run.state, batches)
+  return evaluation.make_readout(run.game)(state, images)['code_logits']
 
 
 def sample_purity(run, per_value: int) -> dict:
@@ -98,19 +120,23 @@ def main(argv):
     stored = score_codes(run, reference)
     own = score_logits(batch_statistics_logits(run, reference['x'], _BATCH.value),
                        reference['y'])
-    row = {'run': spec, 'step': run.step, 'eval': {k: stored[k] for k in keep}, 'batch_statistics': {k: own[k] for k in keep},
+    precise = score_logits(precise_logits(run, reference['x'], _CALIBRATION_BATCHES.value),
+                           reference['y'])
+    row = {'run': spec, 'step': run.step, 'precise': {k: precise[k] for k in keep}, 'eval': {k: stored[k] for k in keep}, 'batch_statistics': {k: own[k] for k in keep},
            'samples': sample_purity(run, _PER_VALUE.value)}
     print(json.dumps({'run': spec, 'step': run.step,
                       'eval': round(stored['code_accuracy'], 4),
                       'eval_merged': stored['merged_values'],
                       'batch_statistics': round(own['code_accuracy'], 4),
                       'batch_merged': own['merged_values'],
+                      'precise': round(precise['code_accuracy'], 4),
+                      'precise_merged': precise['merged_values'],
                       'purity_min': round(row['samples']['purity_min'], 3)}), flush=True)
     rows = [r for r in rows if r['run'] != spec] + [row]
     temporary = f'{_OUT.value}.tmp'
     with open(temporary, 'w') as f:
-      json.dump({'batch': _BATCH.value, 'per_value': _PER_VALUE.value, 'runs': rows}, f,
-                indent=1)
+      json.dump({'batch': _BATCH.value, 'per_value': _PER_VALUE.value,
+                 'calibration_batches': _CALIBRATION_BATCHES.value, 'runs': rows}, f, indent=1)
     os.replace(temporary, _OUT.value)
 
 

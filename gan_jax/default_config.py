@@ -53,7 +53,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.game.infogan.warp_degrees = 15.0  # ...the warp's rotation, uniform in [-warp_degrees, warp_degrees].
   config.game.infogan.warp_scale = 0.1  # ...its magnification, uniform in [1 - warp_scale, 1 + warp_scale].
   config.game.infogan.warp_shift = 0.1  # ...its shift, uniform up to warp_shift times the height / width each way.
-  config.game.infogan.d_stats_from_reals = True  # D/Q's running BatchNorm statistics from the real pass only, so Q reads real images (encode, code_accuracy) under real images' statistics (False: real then fake pass, as before).
+  config.game.infogan.precise_bn_batches = 50  # Before each evaluation and checkpoint, D/Q's BatchNorm statistics recomputed for the current weights on this many real batches (PreciseBN; 0 = the running averages).
   config.game.infogan.q_hidden = 128  # Width of Q's hidden layer on D's features (the paper's MNIST Q: 128; 0 = linear).
   config.game.infogan.traversal_steps = 10  # Columns of the preview's continuous-code traversals (-2 to 2).
   config.game.semi_supervised = ml_collections.ConfigDict()

@@ -181,6 +181,30 @@ def init_from_data(config, state, pipeline, data_shape: tuple, mesh, num_classes
   return initialise(state, batch, key)
 
 
+def make_calibration(config, game, pipeline, mesh):
+  """`calibrate(state) -> state`: the game's `calibrate` on the next
+  `game.calibration_batches` batches the pipeline would serve, the pipeline then rewound,
+  so that training reads what it would have read (and a resumed run calibrates on the
+  same batches); the identity for games that calibrate nothing."""
+  count = game.calibration_batches
+  if not count:
+    return lambda state: state
+  if on_device.make_device_sampler(config.data) is not None:
+    raise ValueError(f'config.game.name={config.game.name!r} recomputes BatchNorm statistics '
+                     'on real batches from the host pipeline, which config.data.draw_on_device'
+                     '=True does not use; set draw_on_device=False or the game\'s calibration '
+                     '(config.game.infogan.precise_bn_batches) to 0.')
+  calibrate = jax.jit(game.calibrate, out_shardings=parallel.replicated(mesh))
+
+  def run(state):
+    position = pipeline.get_state()
+    batches = [parallel.global_batch(next(pipeline), mesh) for _ in range(count)]
+    pipeline.set_state(position)
+    return calibrate(state, batches)
+
+  return run
+
+
 def _restore_or_create(config, checkpointer, data_shape, mesh, num_classes, pipeline):
   """(state, start step): from the newest intact checkpoint (the pipeline moved to its
   position), else a new state, warm-started from another run when the game names one.
@@ -295,6 +319,7 @@ def _train_and_evaluate(config, workdir: str):
   inputs = _Input(pipeline, mesh, on_device.make_device_sampler(config.data) is not None)
   game = games.make_game(config, data_shape, num_classes)
   sample_fn = step_lib.make_sample_fn(config, data_shape, num_classes=num_classes)
+  calibrate = make_calibration(config, game, pipeline, mesh)
   evaluator = evaluation.make_evaluator(config, source)
   preview = Preview(config, game, sample_fn, source, mesh, workdir, enabled=is_writer,
                     pairs=evaluation.preview_pairs(config, source, evaluator)
@@ -349,6 +374,10 @@ def _train_and_evaluate(config, workdir: str):
         metric_writer.write_scalars(step, scalars)
         progress.set_postfix(d_loss=f'{scalars["d_loss"]:.3f}', g_loss=f'{scalars["g_loss"]:.3f}',
                              steps_s=f'{scalars["steps_per_sec"]:.1f}')
+      if 'eval' in events or 'save' in events:
+        # What eval mode reads (InfoGAN's D statistics), recomputed for these weights; the
+        # checkpoint and the evaluation then see the same state.
+        state = calibrate(state)
       if 'sample' in events:
         picture = preview.write(state, step)
         if picture is not None:

@@ -198,30 +198,45 @@ def test_codes_read_from_warped_fakes_by_hand_on_both_sides():
                                 batch, key) is None
 
 
-@pytest.mark.parametrize('from_reals', [True, False])
-def test_d_running_statistics_come_from_the_real_pass_only_when_asked(from_reals):
-  config, game = _game(**{'game.infogan.d_stats_from_reals': from_reals})
-  state, batch = _state_and_batch(config, game, 6)
-  batch = dict(batch, x=jnp.asarray(
-      np.random.default_rng(0).uniform(-1, 1, (6, *SHAPE)).astype(np.float32)))
-  loss, (new_stats, _) = jax.jit(lambda s: game.loss('d', {'d': s.params['d']}, s, batch,
-                                                     jax.random.PRNGKey(2), None))(state)
-  # By hand: the real pass, then the fake pass on G's train-mode fakes of the same z.
-  apply, d = gan_jax.games.base.apply, game.modules['d']
-  fake, _ = game.generate(state.params['g'], state.batch_stats['g'], batch)
-  _, after_reals = apply(d, state.params['d'], state.batch_stats['d'], {'x': batch['x']}, True)
-  _, after_fakes = apply(d, state.params['d'], after_reals, {'x': fake}, True)
-  expected, other = (after_reals, after_fakes) if from_reals else (after_fakes, after_reals)
-  assert jax.tree.leaves(expected), 'the tiny D has no running statistics to check'
-  for got, want in zip(jax.tree.leaves(new_stats['d']), jax.tree.leaves(expected)):
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-  assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(new_stats['d']),
-                                                   jax.tree.leaves(other)))
-  # The loss does not depend on the choice: train mode normalises each pass by its batch.
-  _, other_game = _game(**{'game.infogan.d_stats_from_reals': not from_reals})
-  other_loss = other_game.loss('d', {'d': state.params['d']}, state, batch,
-                               jax.random.PRNGKey(2), None)[0]
-  np.testing.assert_allclose(loss, other_loss, rtol=1e-6)
+@pytest.mark.slow
+def test_checkpoints_hold_d_statistics_of_their_weights(tmp_path):
+  states = {}
+  for batches in (0, 3):
+    config = tiny_config(**{'game.name': 'infogan', 'num_train_steps': 4,
+                            'checkpoint_every_steps': 2,
+                            'game.infogan.precise_bn_batches': batches})
+    train.train_and_evaluate(config, str(tmp_path / str(batches)))
+    states[batches] = gan_jax.load_run(str(tmp_path / str(batches))).state
+  plain, calibrated = states[0], states[3]
+  # Calibration reads batches ahead and rewinds the pipeline: training is unchanged.
+  for a, b in zip(jax.tree.leaves(plain.params), jax.tree.leaves(calibrated.params)):
+    np.testing.assert_array_equal(a, b)
+  for a, b in zip(jax.tree.leaves(plain.batch_stats['g']),
+                  jax.tree.leaves(calibrated.batch_stats['g'])):
+    np.testing.assert_array_equal(a, b)
+  # D's statistics are those of its final weights on real batches, not the running ones.
+  d_plain, d_calibrated = plain.batch_stats['d'], calibrated.batch_stats['d']
+  assert all(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(d_plain),
+                                                   jax.tree.leaves(d_calibrated)))
+  # By hand: the three batches the pipeline serves after the four steps' four batches.
+  _, _, _, pipeline, _ = train._open_data(config)  # pylint: disable=protected-access
+  batches = [next(pipeline) for _ in range(7)][4:]
+  pipeline.close()
+  game = games.make_game(config, SHAPE)
+  by_hand = gan_jax.models.precise_bn.population_statistics(
+      lambda stats, batch: gan_jax.games.base.apply(game.modules['d'], calibrated.params['d'],
+                                                    stats, {'x': batch['x']}, True)[1],
+      d_plain, batches)
+  for a, b in zip(jax.tree.leaves(by_hand), jax.tree.leaves(d_calibrated)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_calibration_needs_the_host_pipeline():
+  config = tiny_config(**{'game.name': 'infogan', 'data.name': 'ring', 'model.name': 'mlp',
+                          'data.fresh_samples': True, 'data.draw_on_device': True})
+  game = games.make_game(config, (2,))
+  with pytest.raises(ValueError, match=r'precise_bn_batches\) to 0'):
+    train.make_calibration(config, game, None, None)
 
 
 def test_matched_accuracy_finds_the_best_one_to_one_map():
@@ -299,6 +314,8 @@ def test_bad_infogan_configs_are_clear_errors():
   for field in ('continuous_start_step', 'continuous_ramp_steps'):
     with pytest.raises(ValueError, match=f'config.game.infogan.{field}=-1 must be >= 0'):
       _game(**{f'game.infogan.{field}': -1})
+  with pytest.raises(ValueError, match='precise_bn_batches=-1 must be >= 0'):
+    _game(**{'game.infogan.precise_bn_batches': -1})
   for field in ('lambda_warped', 'warp_degrees', 'warp_scale', 'warp_shift'):
     with pytest.raises(ValueError, match=f'config.game.infogan.{field}=-1.0 must be >= 0'):
       _game(**{f'game.infogan.{field}': -1.0})
@@ -400,6 +417,9 @@ def test_reading_benchmark_normalises_each_batch_by_itself(infogan_run, monkeypa
     np.testing.assert_allclose(logits[chunk], out[1][:, :10], rtol=1e-5, atol=1e-5)
   # Not the eval-mode reading (the stored running statistics), which `encode` gives.
   assert not np.allclose(logits, run.encode(x)['code_logits'], atol=1e-3)
+  with pytest.raises(ValueError, match='--calibration_batches=3 of 16 needs 48 images; the '
+                     'reference set has 11'):
+    reading.precise_logits(run, x[:11], 3)
   purity = reading.sample_purity(run, 3)
   assert 0.1 <= purity['purity_min'] <= purity['purity'] <= 1
   assert len(purity['class_per_value']) == 10

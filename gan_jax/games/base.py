@@ -206,6 +206,18 @@ class Game(abc.ABC):
     del batch, key
     return state
 
+  @property
+  def calibration_batches(self) -> int:
+    """How many real batches `calibrate` reads before each evaluation and checkpoint
+    (0: the game calibrates nothing)."""
+    return 0
+
+  def calibrate(self, state, batches: list):
+    """`state` with what eval mode reads recomputed from real `batches` (InfoGAN: D's
+    BatchNorm statistics for its current weights); unchanged by default."""
+    del batches
+    return state
+
   def init_extra(self, key: jax.Array) -> PyTree:
     """The game's own state beside the players (e.g. CycleGAN's image pool); none here."""
     del key

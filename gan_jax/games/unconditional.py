@@ -26,13 +26,6 @@ from gan_jax.stabilize.view import make_view
 class Unconditional(base.Game):
   """G(z) -> x and D(x) -> logit, with every stabilizer of `config.stabilize` and `config.loss`."""
   name = 'unconditional'
-  # Whether D's running statistics (BatchNorm's running means and variances, spectral
-  # norm's vectors) keep only what the real pass of a D update left, or what the real and
-  # then the fake pass left (the default, which every table before InfoGAN's was measured
-  # with). Training in train mode normalises each pass by its own batch either way; the
-  # choice matters where D runs in eval mode: InfoGAN's Q reading real images, and the
-  # penalties' critic.
-  d_running_stats_from_reals = False
 
   def __init__(self, config, data_shape: tuple, num_classes: int = 0):
     super().__init__(config, data_shape, num_classes)
@@ -104,10 +97,8 @@ class Unconditional(base.Game):
     real_in, fake_in = self.view(batch['x'], real_key), self.view(fake, fake_key)
     real_out, stats = base.apply(discriminator, d_params, d_batch_stats,
                                  self.d_inputs(real_in, real_labels), train=True)
-    fake_out, after_fakes = base.apply(discriminator, d_params, stats,
-                                       self.d_inputs(fake_in, fake_labels), train=True)
-    if not self.d_running_stats_from_reals:
-      stats = after_fakes
+    fake_out, stats = base.apply(discriminator, d_params, stats,
+                                 self.d_inputs(fake_in, fake_labels), train=True)
     real_logits, fake_logits = self.adversarial_logits(real_out), self.adversarial_logits(fake_out)
     loss_cfg = self.config.loss
     adv = losses.discriminator_loss(loss_cfg.name, real_logits, fake_logits)
