@@ -71,12 +71,14 @@ def get_config():
   config.optim.g_lr = 1e-3
   config.batch_size = 64
   # 5,000 steps, the reference launcher's count. With warped codes, seeds 0-4 read
-  # 93.60-96.14% at 4,000 steps, 95.21-96.19% at 5,000 (all at or above the paper's 95%)
-  # and 94.58-96.70% at 6,000 (docs/infogan.md). The step was chosen after those figures;
-  # new seeds at 5,000: seed 6 95.48%, seed 5 90.78% (4/9 merged; 95.09% at 4,000), so
-  # 95% in every seed is not assured. Without warped codes, 6,000 steps gave 91.48%
-  # (85.47-94.69%, 7/9 merged in two seeds). Not timed alone on the 2 cores here: the
-  # step runs at 5.16 steps/s there (benchmarks/step_speed.py), about 16 minutes.
+  # 93.60-96.14% at 4,000 steps, 95.21-96.19% at 5,000 and 94.58-96.70% at 6,000 with D's
+  # running BatchNorm statistics (docs/infogan.md). The step was chosen after those
+  # figures; of the new seeds 5 and 6, seed 5 read 90.78% (4s and 9s in one value) with
+  # its samples pure per value: D's running statistics lagged its weights. Read with the
+  # statistics of the final weights (game.infogan.precise_bn_batches, on by default),
+  # seeds 0-6 and 8 read 95.39-96.64% at 5,000 steps (docs/infogan.md, "Q's reading of
+  # real images"). Without warped codes, 6,000 steps gave 91.48% (85.47-94.69%, 7/9
+  # merged in two seeds, in G's samples).
   config.num_train_steps = 5000
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 2500
