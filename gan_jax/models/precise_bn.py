@@ -45,10 +45,13 @@ def population_statistics(apply_fn: Callable, batch_stats, batches: Sequence):
   zeroed = jax.tree_util.tree_map_with_path(
       lambda path, leaf: jnp.zeros_like(leaf) if _is_statistic(path) else leaf, batch_stats)
   scale = 1.0 / ((1.0 - layers.BATCH_NORM_MOMENTUM) * len(batches))
-  total = None
-  for batch in batches:
-    after = apply_fn(zeroed, batch)
-    total = after if total is None else jax.tree.map(jnp.add, total, after)
+  # One pass in a scan over the stacked batches: traced and compiled once, not per batch.
+  stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *batches)
+
+  def add_batch(total, batch):
+    return jax.tree.map(jnp.add, total, apply_fn(zeroed, batch)), None
+
+  total, _ = jax.lax.scan(add_batch, jax.tree.map(jnp.zeros_like, batch_stats), stacked)
   return jax.tree_util.tree_map_with_path(
       lambda path, old, summed: (summed * scale).astype(old.dtype) if _is_statistic(path)
       else old, batch_stats, total)
