@@ -1,7 +1,7 @@
 r"""Is a merged InfoGAN code value in G's samples or only in Q's reading of real images?
 
 For each run (a workdir, `@step` for a checkpoint other than the newest) this reads the
-first categorical code three ways:
+first categorical code three ways and looks at the samples:
   - `eval`: Q on the labelled reference images in eval mode, as `encode` and the
     `code_accuracy` metric read them (D's stored running BatchNorm statistics);
   - `batch_statistics`: Q in train mode on shuffled batches of `--batch` reference images,
@@ -14,8 +14,8 @@ first categorical code three ways:
   - `samples`: G's samples for each code value (`--per_value` each, the EMA generator)
     under the run's `eval.extractor` classifier: the majority class's share per value
     (`code_purity`) and which class each value draws.
-A value that holds two classes in `eval` but not in `batch_statistics`, with pure
-samples, is a reading artefact, not a merged generator. Rows are appended to `--out`.
+A value that holds two classes in `eval` but not in `batch_statistics` or `precise`,
+with pure samples, is a reading artefact, not a merged generator. Rows are appended to `--out`.
 
   python benchmarks/infogan_reading.py --runs=runs/infogan_mnist/seed_0,runs/x@4000 \
       --out=docs/infogan_reading.json
@@ -38,11 +38,13 @@ from gan_jax.metrics import codes
 from gan_jax.metrics import features
 
 # A sibling file: benchmarks/ is sys.path[0] when this runs as a script.
-from code_scores import labelled_reference, score_codes, score_logits  # pylint: disable=g-bad-import-order
+# pylint: disable-next=g-bad-import-order
+from code_scores import labelled_reference, score_codes, score_logits
 
 _RUNS = flags.DEFINE_list('runs', None, 'Run folders, each optionally @step.')
 _OUT = flags.DEFINE_string('out', None, 'JSON file the rows are written to.')
-_BATCH = flags.DEFINE_integer('batch', 500, 'Real images per batch of the batch-statistics reading.')
+_BATCH = flags.DEFINE_integer('batch', 500,
+                              'Real images per batch of the batch-statistics reading.')
 _PER_VALUE = flags.DEFINE_integer('per_value', 200, 'Samples per code value.')
 _CALIBRATION_BATCHES = flags.DEFINE_integer(
     'calibration_batches', 50, 'Batches of the precise reading (the default of '
@@ -122,7 +124,9 @@ def main(argv):
                        reference['y'])
     precise = score_logits(precise_logits(run, reference['x'], _CALIBRATION_BATCHES.value),
                            reference['y'])
-    row = {'run': spec, 'step': run.step, 'precise': {k: precise[k] for k in keep}, 'eval': {k: stored[k] for k in keep}, 'batch_statistics': {k: own[k] for k in keep},
+    row = {'run': spec, 'step': run.step, 'eval': {k: stored[k] for k in keep},
+           'batch_statistics': {k: own[k] for k in keep},
+           'precise': {k: precise[k] for k in keep},
            'samples': sample_purity(run, _PER_VALUE.value)}
     print(json.dumps({'run': spec, 'step': run.step,
                       'eval': round(stored['code_accuracy'], 4),

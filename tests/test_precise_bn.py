@@ -78,7 +78,8 @@ def test_spectral_norm_vectors_are_kept():
   for path, leaf in kept:
     np.testing.assert_array_equal(leaf, before[path])
   # The BatchNorm statistics did change: the two batches' mean of means.
-  assert not np.allclose(got['BatchNorm_0']['mean'], variables['batch_stats']['BatchNorm_0']['mean'])
+  assert not np.allclose(got['BatchNorm_0']['mean'],
+                         variables['batch_stats']['BatchNorm_0']['mean'])
 
 
 def test_no_batches_is_an_error():
