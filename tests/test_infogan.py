@@ -7,6 +7,7 @@ import os
 import jax
 import jax.numpy as jnp
 import numpy as np
+from PIL import Image
 import pytest
 import scipy.special
 import scipy.stats
@@ -17,6 +18,7 @@ from gan_jax import train
 from gan_jax.core import state as state_lib
 from gan_jax.core import validation
 from gan_jax.games import infogan as infogan_lib
+from gan_jax.io import writers
 from gan_jax.metrics import codes
 from gan_jax.stabilize import affine
 from tiny_configs import tiny_config
@@ -423,6 +425,43 @@ def test_reading_benchmark_normalises_each_batch_by_itself(infogan_run, monkeypa
   purity = reading.sample_purity(run, 3)
   assert 0.1 <= purity['purity_min'] <= purity['purity'] <= 1
   assert len(purity['class_per_value']) == 10
+
+
+@pytest.mark.slow
+def test_g_statistics_benchmark_samples_three_ways(infogan_run, monkeypatch):
+  bench = _benchmark('g_statistics', monkeypatch)
+  run = gan_jax.load_run(infogan_run)
+  code = np.arange(8) % 10
+  z = jax.random.normal(jax.random.PRNGKey(4), (8, run.game.noise_dim))
+  stored = bench.make_sample_fn(run, True, 'stored')(run.state, z, code)
+  # The stored reading is what Run.sample draws (InfoGAN's own code path).
+  np.testing.assert_allclose(stored, run.sample(8, seed=4, code=code), atol=1e-6)
+  # Standing statistics over one batch, then eval mode on that batch, is G in train mode
+  # on it: each BatchNorm normalises by the batch's own (biased) mean and variance.
+  batch = bench.noise_batches(run, 1)[0]
+  stats = bench.standing_statistics(run, True, [batch])
+  standing = run.state.replace(batch_stats={**run.state.batch_stats, 'g': stats})
+  eval_mode = bench.make_sample_fn(run, True, 'standing')(standing, batch['z'], batch['labels'])
+  train_mode = bench.make_sample_fn(run, True, 'batch')(run.state, batch['z'], batch['labels'])
+  np.testing.assert_allclose(eval_mode, train_mode, atol=2e-5)
+  assert not np.allclose(eval_mode, bench.make_sample_fn(run, True, 'stored')(
+      run.state, batch['z'], batch['labels']), atol=1e-3)
+  assert bench.sample_metrics(run.config, None) == ('code_purity',)
+  grid = os.path.join(infogan_run, 'g_statistics.png')
+  rows = bench.score_run(run, None, 2, grid_path=grid)
+  assert [(r['weights'], r['g_statistics']) for r in rows] == [
+      (w, r) for w in ('ema', 'raw') for r in ('stored', 'standing', 'batch')]
+  # (ema, stored) repeats the run's own evaluation of the checkpoint.
+  evaluated = [m for m in writers.read_metrics(infogan_run)
+               if 'eval/code_purity' in m][-1]
+  assert evaluated['step'] == rows[0]['step']
+  np.testing.assert_allclose(rows[0]['code_purity'], evaluated['eval/code_purity'])
+  # Ten rows (code values) of 8 samples, six panels and five white columns between them.
+  cell = 32 + 2  # 8x8 images enlarged to 32 pixels, 2 pixels of padding.
+  with Image.open(grid) as image:
+    assert np.asarray(image).shape == (10 * cell + 2, (6 * 8 + 5) * cell + 2, 3)
+  with pytest.raises(ValueError, match='has no metric of samples; pass --metrics'):
+    bench.sample_metrics(tiny_config(**{'eval.metrics': ('code_accuracy',)}), None)
 
 
 @pytest.mark.slow
