@@ -14,6 +14,7 @@ rate 2e-4 and G's 1e-3, beta1 0.5, lambda 1, as in the paper and its reference c
 draws z uniform in [-1, 1] where this draws it normal, with standard deviation 0.1 (as
 ClusterGAN does; the paper's 1 with `--config.game.infogan.noise_scale=1.0`). Continuous
 codes have a unit-variance Gaussian likelihood (the reference code's `fix_std=True`).
+Samples come from an EMA of G's weights with decay 0.99 (the paper has none).
 Beyond the paper, Q also reads the categorical code from randomly warped fakes
 (`game.infogan.lambda_warped=1`: rotation up to 15 degrees, scale 0.9-1.1, shift up to
 10%), so that a code value cannot stand for a pose; `--config.game.infogan.lambda_warped=0`
@@ -69,6 +70,12 @@ def get_config():
   config.model.dense_width = 1024
   config.optim.d_lr = 2e-4
   config.optim.g_lr = 1e-3
+  # G's EMA over about the last 100 steps (decay 0.99), not the library's 1,000 (0.999):
+  # at G's rate of 1e-3, 1,000 steps average generators far apart, and the average draws
+  # cleaner but less varied digits. Seeds 9, 7, 6 at 5,000 steps: FID 34.0, 28.8, 27.0
+  # against 47.8, 51.2, 55.2 at 0.999 and 32.7-40.8 for the raw G; purity min 1.00, 1.00,
+  # 0.975 (docs/infogan.md, "The generator's EMA"). Q is D's, so its reading is unchanged.
+  config.optim.ema_decay = 0.99
   config.batch_size = 64
   # 5,000 steps, the reference launcher's count. With warped codes, seeds 0-4 read
   # 93.60-96.14% at 4,000 steps, 95.21-96.19% at 5,000 and 94.58-96.70% at 6,000 with D's
