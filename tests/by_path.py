@@ -3,6 +3,8 @@
 import importlib.util
 import pathlib
 
+from absl import flags
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / 'experiments'
 BENCHMARKS = ROOT / 'benchmarks'
@@ -18,5 +20,12 @@ def load_module(path):
 
 
 def load_benchmark(name: str):
-  """benchmarks/<name>.py as a module."""
-  return load_module(BENCHMARKS / f'{name}.py')
+  """benchmarks/<name>.py as a module. The absl flags it defines are taken out of the
+  global registry again, so that benchmarks sharing flag names (--runs, --out) load into
+  one test process, and one benchmark loads twice; tests call their functions, not
+  their flags."""
+  before = set(flags.FLAGS)
+  module = load_module(BENCHMARKS / f'{name}.py')
+  for flag_name in set(flags.FLAGS) - before:
+    delattr(flags.FLAGS, flag_name)
+  return module
