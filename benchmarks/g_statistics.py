@@ -4,7 +4,7 @@ r"""Which weights and which BatchNorm statistics should a generator be sampled w
 `optim.ema_decay` > 0) normalised by the running BatchNorm statistics that training
 stored, a moving average of the *raw* G's batch statistics. The EMA weights never run in
 training, so those statistics are not theirs. For each run (a workdir, `@step` for a
-checkpoint other than the newest) this scores the samples (`--metrics`; default: those of
+checkpoint other than the newest) this scores the samples (`--sample_metrics`; default: those of
 the run's `eval.metrics` that score samples) of the EMA and of the raw weights, each with
   stored    the running statistics as the run stored them (what `Run.sample` uses);
   standing  the sampled weights' own statistics: PreciseBN (`models/precise_bn.py`) over
@@ -18,7 +18,7 @@ stored) repeats the run's own evaluation of that checkpoint. Rows are appended t
 under each (weights, reading), side by side, one row per class or code value.
 
   python benchmarks/g_statistics.py --runs=runs/mnist_infogan,runs/x@2500 \
-      --out=docs/g_statistics.jsonl [--metrics=fid,precision_recall] [--grid_dir=...]
+      --out=docs/g_statistics.jsonl [--sample_metrics=fid,precision_recall] [--grid_dir=...]
 """
 
 import json
@@ -44,8 +44,9 @@ READINGS = ('stored', 'standing', 'batch')
 
 _RUNS = flags.DEFINE_list('runs', None, 'Run folders, each optionally @step.')
 _OUT = flags.DEFINE_string('out', None, 'JSON-lines file the rows are appended to.')
-_METRICS = flags.DEFINE_list('metrics', None, "Sample metrics (default: the run's own "
-                             'eval.metrics that score samples).')
+_SAMPLE_METRICS = flags.DEFINE_list(
+    'sample_metrics', None,
+    "Sample metrics (default: the run's own eval.metrics that score samples).")
 _BATCHES = flags.DEFINE_integer('batches', 50, 'Noise batches of the standing statistics.')
 _DATA_PATH = flags.DEFINE_string('data_path', None,
                                  "Replaces the run's config.data.path (data moved since).")
@@ -118,7 +119,7 @@ def sample_metrics(config, metrics) -> tuple:
                  if 'readout' not in evaluator_lib.METRICS[m].needs)
   if not chosen:
     raise ValueError(f'config.eval.metrics {tuple(config.eval.metrics)} has no metric of '
-                     'samples; pass --metrics (e.g. fid).')
+                     'samples; pass --sample_metrics (e.g. fid).')
   return chosen
 
 
@@ -126,6 +127,9 @@ def score_run(run, metrics, num_batches: int, data_path: str | None = None,
               grid_path: str | None = None) -> list:
   """One row per (weights, reading): the sample metrics of `run`'s generator; with
   `grid_path`, the panels of `preview_panel` side by side in that PNG."""
+  if grid_path and len(run.data_shape) != 3:
+    raise ValueError(f'{run.workdir} samples {run.data_shape}-shaped points, not images; '
+                     'drop --grid_dir.')
   config = run.config.copy_and_resolve_references()
   if data_path:
     config.data.path = data_path
@@ -181,7 +185,7 @@ def main(argv):
       os.makedirs(_GRID_DIR.value, exist_ok=True)
       name = f'{os.path.basename(os.path.normpath(workdir))}_step{run.step}.png'
       grid_path = os.path.join(_GRID_DIR.value, name)
-    rows = score_run(run, _METRICS.value, _BATCHES.value, _DATA_PATH.value, grid_path)
+    rows = score_run(run, _SAMPLE_METRICS.value, _BATCHES.value, _DATA_PATH.value, grid_path)
     with open(_OUT.value, 'a', encoding='utf-8') as f:
       f.writelines(json.dumps(row) + '\n' for row in rows)
 

@@ -460,7 +460,7 @@ def test_g_statistics_benchmark_samples_three_ways(infogan_run, monkeypatch):
   cell = 32 + 2  # 8x8 images enlarged to 32 pixels, 2 pixels of padding.
   with Image.open(grid) as image:
     assert np.asarray(image).shape == (10 * cell + 2, (6 * 8 + 5) * cell + 2, 3)
-  with pytest.raises(ValueError, match='has no metric of samples; pass --metrics'):
+  with pytest.raises(ValueError, match='has no metric of samples; pass --sample_metrics'):
     bench.sample_metrics(tiny_config(**{'eval.metrics': ('code_accuracy',)}), None)
 
 
