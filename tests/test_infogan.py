@@ -428,7 +428,7 @@ def test_reading_benchmark_normalises_each_batch_by_itself(infogan_run, monkeypa
 
 
 @pytest.mark.slow
-def test_g_statistics_benchmark_samples_three_ways(infogan_run, monkeypatch):
+def test_g_statistics_benchmark_samples_three_ways(infogan_run, monkeypatch, tmp_path):
   bench = _benchmark('g_statistics', monkeypatch)
   run = gan_jax.load_run(infogan_run)
   code = np.arange(8) % 10
@@ -447,7 +447,7 @@ def test_g_statistics_benchmark_samples_three_ways(infogan_run, monkeypatch):
   assert not np.allclose(eval_mode, bench.make_sample_fn(run, True, 'stored')(
       run.state, batch['z'], batch['labels']), atol=1e-3)
   assert bench.sample_metrics(run.config, None) == ('code_purity',)
-  grid = os.path.join(infogan_run, 'g_statistics.png')
+  grid = str(tmp_path / 'g_statistics.png')
   rows = bench.score_run(run, None, 2, grid_path=grid)
   assert [(r['weights'], r['g_statistics']) for r in rows] == [
       (w, r) for w in ('ema', 'raw') for r in ('stored', 'standing', 'batch')]
