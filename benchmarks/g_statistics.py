@@ -142,15 +142,15 @@ def score_run(run, metrics, num_batches: int, data_path: str | None = None,
       if reading == 'standing':
         stats = standing_statistics(run, use_ema, noise_batches(run, num_batches))
         state = state.replace(batch_stats={**state.batch_stats, 'g': stats})
-      generate = evaluation.make_generate(run.game, make_sample_fn(run, use_ema, reading),
-                                          config, evaluator)
+      sample_fn = make_sample_fn(run, use_ema, reading)
+      generate = evaluation.make_generate(run.game, sample_fn, config, evaluator)
       results, _ = evaluator.evaluate(lambda num, state=state: generate(state, num))
       rows.append({'run': run.workdir, 'step': run.step, 'weights': 'ema' if use_ema else 'raw',
                    'g_statistics': reading, 'num_samples': int(config.eval.num_samples),
                    **{k: float(v) for k, v in results.items() if np.ndim(v) == 0}})
       print(json.dumps(rows[-1]), flush=True)
       if grid_path:
-        panels.append(preview_panel(run, make_sample_fn(run, use_ema, reading), state))
+        panels.append(preview_panel(run, sample_fn, state))
   if grid_path:
     save_panels(panels, grid_path)
   return rows
